@@ -237,7 +237,9 @@ TEST(KernelDispatch, UnsupportedPathIsAnErrorNotACrash) {
   for (KernelPath p : kAllKernelPaths) {
     auto k = DistanceKernels::ForPath(p);
     EXPECT_EQ(k.ok(), KernelPathSupported(p));
-    if (!k.ok()) EXPECT_EQ(k.status().code(), StatusCode::kUnsupported);
+    if (!k.ok()) {
+      EXPECT_EQ(k.status().code(), StatusCode::kUnsupported);
+    }
   }
 }
 

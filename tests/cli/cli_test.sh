@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# The hashmatch CLI on the bundled sample: exactly the planted near-duplicates within 31 bits
+# match, a malformed query is reported and the rest still match, a malformed list is refused.
+set -euo pipefail
+bin=$1
+src=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+fail() { echo "FAIL: $*"; exit 1; }
+
+out=$("$bin" match --list "$src/samples/sample-list.pdq.txt" "$src/samples/sample-queries.pdq.txt")
+got=$(echo "$out" | awk -F, '{print $3 "@" $4}' | tr '\n' ' ')
+want="0@sample-list.pdq.txt:2 4@sample-list.pdq.txt:19 12@sample-list.pdq.txt:258 24@sample-list.pdq.txt:1001 31@sample-list.pdq.txt:1502 "
+[ "$got" = "$want" ] || fail "matches: got '$got' want '$want'"
+
+# Threshold 32 lets the distance-32 plant in; 48 stays out until 48.
+n=$("$bin" match --list "$src/samples/sample-list.pdq.txt" --threshold 32 "$src/samples/sample-queries.pdq.txt" | wc -l)
+[ "$n" = 6 ] || fail "threshold 32 gave $n matches"
+
+# A malformed query: reported, exit 1, the others still matched.
+set +e
+out=$("$bin" match --list "$src/samples/sample-list.pdq.txt" --format jsonl 12zz "$src/samples/sample-queries.pdq.txt" 2>"$work/err")
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "malformed query exit status $rc"
+grep -q "query '12zz': expected 64 hex digits, got 4" "$work/err" || fail "no error for 12zz: $(cat "$work/err")"
+[ "$(echo "$out" | grep -c '"distance":')" = 5 ] || fail "jsonl output: $out"
+
+# A malformed list line refuses the list, naming file and line.
+{ head -3 "$src/samples/sample-list.pdq.txt"; echo "not-a-hash"; } > "$work/bad.txt"
+set +e
+"$bin" match --list "$work/bad.txt" "$src/samples/sample-queries.pdq.txt" >"$work/out" 2>"$work/err"
+rc=$?
+set -e
+[ "$rc" = 2 ] || fail "bad list exit status $rc"
+grep -q "bad.txt:4: expected 64 hex digits, got 10" "$work/err" || fail "bad list message: $(cat "$work/err")"
+[ ! -s "$work/out" ] || fail "bad list still printed matches"
+
+# Every forced kernel path gives the same output.
+ref=$("$bin" match --list "$src/samples/sample-list.pdq.txt" "$src/samples/sample-queries.pdq.txt")
+for p in scalar popcnt avx2 avx512; do
+  o=$(HASHMATCH_KERNEL=$p "$bin" match --list "$src/samples/sample-list.pdq.txt" "$src/samples/sample-queries.pdq.txt" 2>/dev/null)
+  [ "$o" = "$ref" ] || fail "kernel $p differs"
+done
+echo "cli test: passed"
