@@ -56,13 +56,15 @@ const Data& GetData(size_t cb, size_t n) {
   return *slot;
 }
 
-uint32_t RadiusFor(size_t cb) { return cb == 32 ? 31 : 8; }  // PDQ default; a typical 64-bit one
+uint32_t RadiusFor(size_t cb) {
+  return cb == 32 ? 31 : 8;
+}  // PDQ default; a typical 64-bit one
 
 void SetCounters(benchmark::State& st, size_t n, size_t nq, size_t cb) {
   st.counters["cmp_per_s"] =
       benchmark::Counter(double(n) * double(nq), benchmark::Counter::kIsIterationInvariantRate);
-  st.counters["scan_GBps"] = benchmark::Counter(double(n * cb) / 1e9,
-                                                benchmark::Counter::kIsIterationInvariantRate);
+  st.counters["scan_GBps"] =
+      benchmark::Counter(double(n * cb) / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_Copy(benchmark::State& st, size_t cb, size_t n) {
@@ -89,7 +91,8 @@ void BM_Range(benchmark::State& st, KernelPath path, size_t cb, size_t n, size_t
   size_t total = 0;
   for (auto _ : st) {
     hits.clear();
-    auto s = k->RangeSearch({d.queries.data(), nq, cb}, {d.codes.data(), n, cb}, RadiusFor(cb), &hits);
+    auto s =
+        k->RangeSearch({d.queries.data(), nq, cb}, {d.codes.data(), n, cb}, RadiusFor(cb), &hits);
     if (!s.ok()) st.SkipWithError(s.ToString().c_str());
     total = hits.size();
     benchmark::DoNotOptimize(hits.data());
@@ -124,18 +127,21 @@ int main(int argc, char** argv) {
     for (size_t n : kSizes) {
       const std::string ns = n == 1'000'000 ? "1M" : "10M";
       benchmark::RegisterBenchmark(("copy/" + bits + "/" + ns).c_str(), BM_Copy, cb, n)
-          ->Unit(benchmark::kMillisecond)->UseRealTime();
+          ->Unit(benchmark::kMillisecond)
+          ->UseRealTime();
       for (size_t nq : kBatches) {
         for (KernelPath p : hashmatch::kAllKernelPaths) {
           if (!hashmatch::KernelPathSupported(p)) continue;
           const std::string name = "range/" + std::string(hashmatch::KernelPathName(p)) + "/" +
                                    bits + "/" + ns + "/q" + std::to_string(nq);
           benchmark::RegisterBenchmark(name.c_str(), BM_Range, p, cb, n, nq)
-              ->Unit(benchmark::kMillisecond)->UseRealTime();
+              ->Unit(benchmark::kMillisecond)
+              ->UseRealTime();
         }
         const std::string name = "range/faiss_flat/" + bits + "/" + ns + "/q" + std::to_string(nq);
         benchmark::RegisterBenchmark(name.c_str(), BM_FaissRange, cb, n, nq)
-            ->Unit(benchmark::kMillisecond)->UseRealTime();
+            ->Unit(benchmark::kMillisecond)
+            ->UseRealTime();
       }
     }
   }
@@ -147,7 +153,8 @@ int main(int argc, char** argv) {
       if (hashmatch::KernelPathSupported(p)) s += std::string(hashmatch::KernelPathName(p)) + " ";
     return s;
   }());
-  benchmark::AddCustomContext("faiss_note", "Debian libfaiss 1.7.3, built without POPCNT; one OpenMP thread");
+  benchmark::AddCustomContext("faiss_note",
+                              "Debian libfaiss 1.7.3, built without POPCNT; one OpenMP thread");
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;

@@ -13,7 +13,9 @@
 namespace hashmatch::testing {
 
 // ../shared, where the reference data lives; configured by CMake (HASHMATCH_SHARED_DIR).
-inline std::filesystem::path SharedDir() { return HASHMATCH_SHARED_DIR; }
+inline std::filesystem::path SharedDir() {
+  return HASHMATCH_SHARED_DIR;
+}
 
 inline bool InCi() {
   const char* ci = std::getenv("CI");
@@ -42,14 +44,14 @@ inline void PrintTally(const std::string& name, size_t passed, size_t total,
 }  // namespace hashmatch::testing
 
 // Skips the test when ../shared is absent, or fails it when CI is set (CI must have the data).
-#define HM_REQUIRE_SHARED(relative)                                                         \
-  do {                                                                                      \
-    const auto hm_path_ = ::hashmatch::testing::SharedDir() / (relative);                   \
-    if (!std::filesystem::exists(hm_path_)) {                                               \
-      if (::hashmatch::testing::InCi()) {                                                   \
-        FAIL() << "CI is set but the shared reference data is missing: " << hm_path_;       \
-      } else {                                                                              \
+#define HM_REQUIRE_SHARED(relative)                                                        \
+  do {                                                                                     \
+    const auto hm_path_ = ::hashmatch::testing::SharedDir() / (relative);                  \
+    if (!std::filesystem::exists(hm_path_)) {                                              \
+      if (::hashmatch::testing::InCi()) {                                                  \
+        FAIL() << "CI is set but the shared reference data is missing: " << hm_path_;      \
+      } else {                                                                             \
         GTEST_SKIP() << "shared reference data not found at " << hm_path_ << "; skipping"; \
-      }                                                                                     \
-    }                                                                                       \
+      }                                                                                    \
+    }                                                                                      \
   } while (0)

@@ -63,7 +63,8 @@ int RunMatch(int argc, char** argv) {
     } else if (a == "--type") {
       if (!value(&v)) return Usage("--type needs a value");
       auto t = SignalTypeFromName(v);
-      if (!t || !GetSignalInfo(*t).perceptual) return Usage("--type must be a perceptual hash type");
+      if (!t || !GetSignalInfo(*t).perceptual)
+        return Usage("--type must be a perceptual hash type");
       o.type = *t;
     } else if (a == "--threshold") {
       if (!value(&v) || !ParseUint(v, &o.threshold)) return Usage("--threshold needs a number");
@@ -129,7 +130,7 @@ int RunMatch(int argc, char** argv) {
     return 2;
   }
   std::sort(hits.begin(), hits.end(), [](const RangeHit& a, const RangeHit& b) {
-    return a.query != b.query ? a.query < b.query
+    return a.query != b.query         ? a.query < b.query
            : a.distance != b.distance ? a.distance < b.distance
                                       : a.row < b.row;
   });
@@ -141,17 +142,18 @@ int RunMatch(int argc, char** argv) {
       std::printf(
           "{\"query\":\"%s\",\"query_source\":\"%s\",\"match\":\"%s\",\"list_entry\":\"%s\","
           "\"distance\":%u,\"type\":\"%s\"}\n",
-          hex(queries, h.query).c_str(), queries.labels[h.query].c_str(),
-          hex(list, h.row).c_str(), list.labels[h.row].c_str(), h.distance,
-          std::string(info.name).c_str());
+          hex(queries, h.query).c_str(), queries.labels[h.query].c_str(), hex(list, h.row).c_str(),
+          list.labels[h.row].c_str(), h.distance, std::string(info.name).c_str());
     } else {
       std::printf("%s,%s,%u,%s\n", hex(queries, h.query).c_str(), hex(list, h.row).c_str(),
                   h.distance, list.labels[h.row].c_str());
     }
   }
-  std::fprintf(stderr, "hashmatch: %zu queries, %zu list entries, %zu matches at distance <= %u (%s kernels)\n",
-               queries.size(), list.size(), hits.size(), o.threshold,
-               std::string(KernelPathName(k.path())).c_str());
+  std::fprintf(
+      stderr,
+      "hashmatch: %zu queries, %zu list entries, %zu matches at distance <= %u (%s kernels)\n",
+      queries.size(), list.size(), hits.size(), o.threshold,
+      std::string(KernelPathName(k.path())).c_str());
   return any_error ? 1 : 0;
 }
 
@@ -160,7 +162,8 @@ int RunKernels() {
     std::printf("%-7s %s\n", std::string(KernelPathName(p)).c_str(),
                 KernelPathSupported(p) ? "supported" : "not supported");
   }
-  std::printf("in use: %s\n", std::string(KernelPathName(DistanceKernels::Default().path())).c_str());
+  std::printf("in use: %s\n",
+              std::string(KernelPathName(DistanceKernels::Default().path())).c_str());
   return 0;
 }
 

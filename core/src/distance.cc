@@ -22,8 +22,10 @@ namespace {
 bool CpuHas(KernelPath path) {
   __builtin_cpu_init();
   switch (path) {
-    case KernelPath::kScalar: return true;
-    case KernelPath::kPopcnt: return __builtin_cpu_supports("popcnt");
+    case KernelPath::kScalar:
+      return true;
+    case KernelPath::kPopcnt:
+      return __builtin_cpu_supports("popcnt");
     case KernelPath::kAvx2:
       return __builtin_cpu_supports("popcnt") && __builtin_cpu_supports("avx2");
     case KernelPath::kAvx512:
@@ -37,10 +39,14 @@ bool CpuHas(KernelPath path) {
 
 const DistanceKernels::Table* TableFor(KernelPath path) {
   switch (path) {
-    case KernelPath::kScalar: return &kernels::ScalarTable();
-    case KernelPath::kPopcnt: return &kernels::PopcntTable();
-    case KernelPath::kAvx2: return kernels::Avx2Table();
-    case KernelPath::kAvx512: return kernels::Avx512Table();
+    case KernelPath::kScalar:
+      return &kernels::ScalarTable();
+    case KernelPath::kPopcnt:
+      return &kernels::PopcntTable();
+    case KernelPath::kAvx2:
+      return kernels::Avx2Table();
+    case KernelPath::kAvx512:
+      return kernels::Avx512Table();
   }
   return nullptr;
 }
@@ -75,16 +81,22 @@ Status CheckPair(const CodeView& queries, const CodeView& codes) {
   return Status::Ok();
 }
 
-size_t BlockRows(size_t cb) { return std::max<size_t>(64, kernels::kBlockBytes / cb) & ~size_t(7); }
+size_t BlockRows(size_t cb) {
+  return std::max<size_t>(64, kernels::kBlockBytes / cb) & ~size_t(7);
+}
 
 }  // namespace
 
 std::string_view KernelPathName(KernelPath path) {
   switch (path) {
-    case KernelPath::kScalar: return "scalar";
-    case KernelPath::kPopcnt: return "popcnt";
-    case KernelPath::kAvx2: return "avx2";
-    case KernelPath::kAvx512: return "avx512";
+    case KernelPath::kScalar:
+      return "scalar";
+    case KernelPath::kPopcnt:
+      return "popcnt";
+    case KernelPath::kAvx2:
+      return "avx2";
+    case KernelPath::kAvx512:
+      return "avx512";
   }
   return "unknown";
 }
@@ -96,7 +108,9 @@ std::optional<KernelPath> KernelPathFromName(std::string_view name) {
   return std::nullopt;
 }
 
-bool KernelPathSupported(KernelPath path) { return TableFor(path) != nullptr && CpuHas(path); }
+bool KernelPathSupported(KernelPath path) {
+  return TableFor(path) != nullptr && CpuHas(path);
+}
 
 KernelPath BestKernelPath() {
   KernelPath best = KernelPath::kScalar;
@@ -121,8 +135,8 @@ const DistanceKernels& DistanceKernels::Default() {
     if (const char* env = std::getenv("HASHMATCH_KERNEL"); env != nullptr && *env != '\0') {
       std::optional<KernelPath> forced = KernelPathFromName(env);
       if (!forced) {
-        std::fprintf(stderr, "hashmatch: HASHMATCH_KERNEL=%s is not a kernel path; using %s\n",
-                     env, std::string(KernelPathName(path)).c_str());
+        std::fprintf(stderr, "hashmatch: HASHMATCH_KERNEL=%s is not a kernel path; using %s\n", env,
+                     std::string(KernelPathName(path)).c_str());
       } else if (!KernelPathSupported(*forced)) {
         std::fprintf(stderr, "hashmatch: HASHMATCH_KERNEL=%s is not supported here; using %s\n",
                      env, std::string(KernelPathName(path)).c_str());

@@ -20,9 +20,13 @@ constexpr std::array<SignalInfo, 8> kSignals = {{
 
 }  // namespace
 
-std::span<const SignalInfo> AllSignalTypes() { return kSignals; }
+std::span<const SignalInfo> AllSignalTypes() {
+  return kSignals;
+}
 
-const SignalInfo& GetSignalInfo(SignalType type) { return kSignals[static_cast<size_t>(type)]; }
+const SignalInfo& GetSignalInfo(SignalType type) {
+  return kSignals[static_cast<size_t>(type)];
+}
 
 std::optional<SignalType> SignalTypeFromName(std::string_view name) {
   for (const SignalInfo& s : kSignals) {

@@ -95,8 +95,8 @@ TEST(ReferenceHashes, NeedlesInHaystackCountsOnEveryPath) {
     ASSERT_TRUE(k.ok());
     for (auto [radius, want] : expected) {
       std::vector<RangeHit> hits;
-      ASSERT_TRUE(k->RangeSearch({needles.data(), 100, 32}, {hay.data(), 1350, 32}, radius, &hits)
-                      .ok());
+      ASSERT_TRUE(
+          k->RangeSearch({needles.data(), 100, 32}, {hay.data(), 1350, 32}, radius, &hits).ok());
       ++total;
       ok += hits.size() == want;
       EXPECT_EQ(hits.size(), want) << KernelPathName(p) << " radius " << radius;

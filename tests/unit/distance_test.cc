@@ -25,7 +25,7 @@ std::vector<KernelPath> PathsToTest() {
     if (KernelPathSupported(p)) {
       paths.push_back(p);
     } else {
-      skipped += " " + std::string(KernelPathName(p));
+      skipped.append(" ").append(KernelPathName(p));
     }
   }
   std::cout << "kernel paths not run (CPU lacks them):" << (skipped.empty() ? " none" : skipped)

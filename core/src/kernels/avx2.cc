@@ -52,8 +52,7 @@ HM_AVX2 void Tile256(const uint8_t* queries, uint32_t q_base, const uint8_t* cod
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
     const uint8_t* c = codes + 32 * i;
-    const __m256i c0 = Load256(c), c1 = Load256(c + 32), c2 = Load256(c + 64),
-                  c3 = Load256(c + 96);
+    const __m256i c0 = Load256(c), c1 = Load256(c + 32), c2 = Load256(c + 64), c3 = Load256(c + 96);
     for (size_t t = 0; t < NT; ++t) {
       const uint64_t p = Packed4x256(q[t], c0, c1, c2, c3);
       uint64_t m = ~(p + bias) & 0x8000800080008000ull;
@@ -81,7 +80,8 @@ HM_AVX2 void Tile64(const uint8_t* queries, uint32_t q_base, const uint8_t* code
     const __m256i c = Load256(codes + 8 * i);
     for (size_t t = 0; t < NT; ++t) {
       const __m256i d = _mm256_sad_epu8(PopcountBytes(_mm256_xor_si256(q[t], c)), z);
-      unsigned m = ~unsigned(_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(d, r)))) & 15u;
+      unsigned m =
+          ~unsigned(_mm256_movemask_pd(_mm256_castsi256_pd(_mm256_cmpgt_epi64(d, r)))) & 15u;
       if (m) {
         alignas(32) uint64_t dv[4];
         _mm256_store_si256(reinterpret_cast<__m256i*>(dv), d);
@@ -93,28 +93,22 @@ HM_AVX2 void Tile64(const uint8_t* queries, uint32_t q_base, const uint8_t* code
       }
     }
   }
-  if (i < n) WordTileFixed<1, NT>(queries, q_base, codes + 8 * i, n - i, radius, row_base + i, hits);
+  if (i < n)
+    WordTileFixed<1, NT>(queries, q_base, codes + 8 * i, n - i, radius, row_base + i, hits);
 }
 
-
-HM_AVX2 void Avx2RangeTile(const uint8_t* queries, size_t nq, uint32_t q_base,
-                           const uint8_t* codes, size_t n, size_t cb, uint32_t radius,
-                           uint64_t row_base, std::vector<hashmatch::RangeHit>* hits) {
+HM_AVX2 void Avx2RangeTile(const uint8_t* queries, size_t nq, uint32_t q_base, const uint8_t* codes,
+                           size_t n, size_t cb, uint32_t radius, uint64_t row_base,
+                           std::vector<hashmatch::RangeHit>* hits) {
   if (cb == 32) {
-    switch (nq) {
-      case 1: return Tile256<1>(queries, q_base, codes, n, radius, row_base, hits);
-      case 2: return Tile256<2>(queries, q_base, codes, n, radius, row_base, hits);
-      case 3: return Tile256<3>(queries, q_base, codes, n, radius, row_base, hits);
-      default: return Tile256<4>(queries, q_base, codes, n, radius, row_base, hits);
-    }
+    return WithTileSize(nq, [&](auto nt) {
+      Tile256<decltype(nt)::value>(queries, q_base, codes, n, radius, row_base, hits);
+    });
   }
   if (cb == 8) {
-    switch (nq) {
-      case 1: return Tile64<1>(queries, q_base, codes, n, radius, row_base, hits);
-      case 2: return Tile64<2>(queries, q_base, codes, n, radius, row_base, hits);
-      case 3: return Tile64<3>(queries, q_base, codes, n, radius, row_base, hits);
-      default: return Tile64<4>(queries, q_base, codes, n, radius, row_base, hits);
-    }
+    return WithTileSize(nq, [&](auto nt) {
+      Tile64<decltype(nt)::value>(queries, q_base, codes, n, radius, row_base, hits);
+    });
   }
   WordRangeTile(queries, nq, q_base, codes, n, cb, radius, row_base, hits);
 }
@@ -134,7 +128,8 @@ HM_AVX2 void Avx2Distances(const uint8_t* q, const uint8_t* codes, size_t n, siz
     const __m256i qv = _mm256_set1_epi64x(int64_t(Load64(q)));
     const __m256i z = _mm256_setzero_si256();
     for (; i + 4 <= n; i += 4) {
-      const __m256i d = _mm256_sad_epu8(PopcountBytes(_mm256_xor_si256(qv, Load256(codes + 8 * i))), z);
+      const __m256i d =
+          _mm256_sad_epu8(PopcountBytes(_mm256_xor_si256(qv, Load256(codes + 8 * i))), z);
       // Each 64-bit lane is <= 64: gather the low 16 bits of the four lanes.
       const __m256i w = _mm256_shuffle_epi8(
           d, _mm256_setr_epi8(0, 1, 8, 9, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1, -1,  //

@@ -9,12 +9,13 @@
 #define HM_POP64(x) __builtin_popcountll(x)
 #include "word_kernels.inc"
 
-#define HM_AVX512 \
-  __attribute__((target("avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx2,popcnt")))
+#define HM_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512vpopcntdq,avx2,popcnt")))
 
 namespace {
 
-HM_AVX512 inline __m512i Load512(const uint8_t* p) { return _mm512_loadu_si512(p); }
+HM_AVX512 inline __m512i Load512(const uint8_t* p) {
+  return _mm512_loadu_si512(p);
+}
 
 // Eight 256-bit distances of query q2 (the query in both halves) against c0..c3 (two codes each).
 // Result: every 64-bit lane of the low half holds [d0, d2, d4, d6] as 16-bit fields, every lane of
@@ -24,8 +25,9 @@ HM_AVX512 inline __m512i Packed8x256(__m512i q2, __m512i c0, __m512i c1, __m512i
   const __m512i p1 = _mm512_popcnt_epi64(_mm512_xor_si512(q2, c1));
   const __m512i p2 = _mm512_popcnt_epi64(_mm512_xor_si512(q2, c2));
   const __m512i p3 = _mm512_popcnt_epi64(_mm512_xor_si512(q2, c3));
-  __m512i u = _mm512_add_epi64(_mm512_add_epi64(p0, _mm512_slli_epi64(p1, 16)),
-                               _mm512_add_epi64(_mm512_slli_epi64(p2, 32), _mm512_slli_epi64(p3, 48)));
+  __m512i u =
+      _mm512_add_epi64(_mm512_add_epi64(p0, _mm512_slli_epi64(p1, 16)),
+                       _mm512_add_epi64(_mm512_slli_epi64(p2, 32), _mm512_slli_epi64(p3, 48)));
   u = _mm512_add_epi64(u, _mm512_permutex_epi64(u, 0xB1));  // swap neighbours within 256 bits
   u = _mm512_add_epi64(u, _mm512_permutex_epi64(u, 0x4E));  // swap 128-bit halves within 256
   return u;
@@ -41,7 +43,8 @@ HM_AVX512 void Tile256(const uint8_t* queries, uint32_t q_base, const uint8_t* c
                        uint32_t radius, uint64_t row_base, std::vector<hashmatch::RangeHit>* hits) {
   __m512i q[NT];
   for (size_t t = 0; t < NT; ++t) {
-    q[t] = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(queries + 32 * t)));
+    q[t] = _mm512_broadcast_i64x4(
+        _mm256_loadu_si256(reinterpret_cast<const __m256i*>(queries + 32 * t)));
   }
   const __m512i r = _mm512_set1_epi16(int16_t(radius));
   size_t i = 0;
@@ -63,7 +66,8 @@ HM_AVX512 void Tile256(const uint8_t* queries, uint32_t q_base, const uint8_t* c
       }
     }
   }
-  if (i < n) WordTileFixed<4, NT>(queries, q_base, codes + 32 * i, n - i, radius, row_base + i, hits);
+  if (i < n)
+    WordTileFixed<4, NT>(queries, q_base, codes + 32 * i, n - i, radius, row_base + i, hits);
 }
 
 template <size_t NT>
@@ -88,27 +92,22 @@ HM_AVX512 void Tile64(const uint8_t* queries, uint32_t q_base, const uint8_t* co
       }
     }
   }
-  if (i < n) WordTileFixed<1, NT>(queries, q_base, codes + 8 * i, n - i, radius, row_base + i, hits);
+  if (i < n)
+    WordTileFixed<1, NT>(queries, q_base, codes + 8 * i, n - i, radius, row_base + i, hits);
 }
 
 HM_AVX512 void Avx512RangeTile(const uint8_t* queries, size_t nq, uint32_t q_base,
                                const uint8_t* codes, size_t n, size_t cb, uint32_t radius,
                                uint64_t row_base, std::vector<hashmatch::RangeHit>* hits) {
   if (cb == 32) {
-    switch (nq) {
-      case 1: return Tile256<1>(queries, q_base, codes, n, radius, row_base, hits);
-      case 2: return Tile256<2>(queries, q_base, codes, n, radius, row_base, hits);
-      case 3: return Tile256<3>(queries, q_base, codes, n, radius, row_base, hits);
-      default: return Tile256<4>(queries, q_base, codes, n, radius, row_base, hits);
-    }
+    return WithTileSize(nq, [&](auto nt) {
+      Tile256<decltype(nt)::value>(queries, q_base, codes, n, radius, row_base, hits);
+    });
   }
   if (cb == 8) {
-    switch (nq) {
-      case 1: return Tile64<1>(queries, q_base, codes, n, radius, row_base, hits);
-      case 2: return Tile64<2>(queries, q_base, codes, n, radius, row_base, hits);
-      case 3: return Tile64<3>(queries, q_base, codes, n, radius, row_base, hits);
-      default: return Tile64<4>(queries, q_base, codes, n, radius, row_base, hits);
-    }
+    return WithTileSize(nq, [&](auto nt) {
+      Tile64<decltype(nt)::value>(queries, q_base, codes, n, radius, row_base, hits);
+    });
   }
   WordRangeTile(queries, nq, q_base, codes, n, cb, radius, row_base, hits);
 }
@@ -117,10 +116,12 @@ HM_AVX512 void Avx512Distances(const uint8_t* q, const uint8_t* codes, size_t n,
                                uint16_t* out) {
   size_t i = 0;
   if (cb == 32) {
-    const __m512i q2 = _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
+    const __m512i q2 =
+        _mm512_broadcast_i64x4(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(q)));
     for (; i + 8 <= n; i += 8) {
       const uint8_t* c = codes + 32 * i;
-      const __m512i u = Packed8x256(q2, Load512(c), Load512(c + 64), Load512(c + 128), Load512(c + 192));
+      const __m512i u =
+          Packed8x256(q2, Load512(c), Load512(c + 64), Load512(c + 128), Load512(c + 192));
       _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i), Unpack8(u));
     }
   } else if (cb == 8) {

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <type_traits>
 #include <vector>
 
 #include "hashmatch/core/distance.h"
@@ -38,6 +39,22 @@ void EmitHit(std::vector<RangeHit>* hits, uint32_t q, uint64_t row, uint32_t d);
 
 // Codes are scanned in blocks that stay in L1 while every tile of queries passes over them.
 inline constexpr size_t kBlockBytes = 16 * 1024;
+
+// Calls f(std::integral_constant<size_t, NT>{}) with NT = min(nq, 4), nq >= 1, so that a tile
+// kernel can hold its NT queries in registers.
+template <class F>
+inline void WithTileSize(size_t nq, F&& f) {
+  switch (nq) {
+    case 1:
+      return f(std::integral_constant<size_t, 1>{});
+    case 2:
+      return f(std::integral_constant<size_t, 2>{});
+    case 3:
+      return f(std::integral_constant<size_t, 3>{});
+    default:
+      return f(std::integral_constant<size_t, 4>{});
+  }
+}
 
 inline uint64_t Load64(const uint8_t* p) {
   uint64_t v;

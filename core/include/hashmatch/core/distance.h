@@ -103,8 +103,8 @@ class DistanceKernels {
   // Appends to *hits every (q, i) with distance(queries[q], codes[i]) <= radius (inclusive, the
   // PDQ convention; FAISS's range search is strict). Order of hits is unspecified. A radius at or
   // above the code's bit count matches every code. Nothing is appended on error.
-  Status RangeSearch(CodeView queries, CodeView codes, uint32_t radius,
-                     std::vector<RangeHit>* hits, uint64_t row_base = 0) const;
+  Status RangeSearch(CodeView queries, CodeView codes, uint32_t radius, std::vector<RangeHit>* hits,
+                     uint64_t row_base = 0) const;
 
   // The k nearest codes of each query (ties broken by the smaller row), k >= 1.
   Status Knn(CodeView queries, CodeView codes, size_t k, KnnResult* out,

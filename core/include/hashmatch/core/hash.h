@@ -24,7 +24,9 @@ class FixedCode {
   static constexpr size_t kBits = kBytes * 8;
 
   constexpr FixedCode() : bytes_{} {}
-  explicit FixedCode(std::span<const uint8_t, kBytes> b) { std::memcpy(bytes_.data(), b.data(), kBytes); }
+  explicit FixedCode(std::span<const uint8_t, kBytes> b) {
+    std::memcpy(bytes_.data(), b.data(), kBytes);
+  }
 
   const uint8_t* data() const { return bytes_.data(); }
   uint8_t* data() { return bytes_.data(); }

@@ -37,7 +37,11 @@ std::string ToHex(const Code& c) {
   return EncodeHex(c.bytes());
 }
 
-inline Result<Hash256> ParseHash256(std::string_view hex) { return ParseCode<Hash256>(hex); }
-inline Result<Hash64> ParseHash64(std::string_view hex) { return ParseCode<Hash64>(hex); }
+inline Result<Hash256> ParseHash256(std::string_view hex) {
+  return ParseCode<Hash256>(hex);
+}
+inline Result<Hash64> ParseHash64(std::string_view hex) {
+  return ParseCode<Hash64>(hex);
+}
 
 }  // namespace hashmatch

@@ -15,12 +15,12 @@
 namespace hashmatch {
 
 enum class SignalType : uint8_t {
-  kPdq = 0,     // Meta PDQ, 256 bits; hex: one big-endian 256-bit integer, bit k = DCT coefficient k
-  kAHash64,     // imagehash average_hash, 64 bits, row-major, first bit most significant
-  kDHash64,     // imagehash dhash
-  kPHash64,     // imagehash phash
-  kWHash64,     // imagehash whash (Haar)
-  kMd5,         // exact digests, matched by equality
+  kPdq = 0,  // Meta PDQ, 256 bits; hex: one big-endian 256-bit integer, bit k = DCT coefficient k
+  kAHash64,  // imagehash average_hash, 64 bits, row-major, first bit most significant
+  kDHash64,  // imagehash dhash
+  kPHash64,  // imagehash phash
+  kWHash64,  // imagehash whash (Haar)
+  kMd5,      // exact digests, matched by equality
   kSha1,
   kSha256,
 };

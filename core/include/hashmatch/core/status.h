@@ -15,15 +15,15 @@ namespace hashmatch {
 
 enum class StatusCode : int {
   kOk = 0,
-  kInvalidArgument,   // malformed input: a hash, a list, an image, a request
-  kNotFound,          // a named thing does not exist
-  kAlreadyExists,     // a named thing exists and may not be replaced
-  kOutOfRange,        // a configured limit was exceeded (pixels, batch size, radius, ...)
-  kUnsupported,       // valid input that this build or CPU cannot handle
-  kCorruption,        // stored data fails its checksum or structure
-  kIoError,           // the operating system refused a file operation
-  kUnavailable,       // not ready yet (loading), or shutting down
-  kInternal,          // a bug: an invariant did not hold
+  kInvalidArgument,  // malformed input: a hash, a list, an image, a request
+  kNotFound,         // a named thing does not exist
+  kAlreadyExists,    // a named thing exists and may not be replaced
+  kOutOfRange,       // a configured limit was exceeded (pixels, batch size, radius, ...)
+  kUnsupported,      // valid input that this build or CPU cannot handle
+  kCorruption,       // stored data fails its checksum or structure
+  kIoError,          // the operating system refused a file operation
+  kUnavailable,      // not ready yet (loading), or shutting down
+  kInternal,         // a bug: an invariant did not hold
 };
 
 // Returns a stable lower-case name for `code`, e.g. "invalid_argument".
@@ -35,7 +35,9 @@ class [[nodiscard]] Status {
   Status(StatusCode code, std::string message) : code_(code), message_(std::move(message)) {}
 
   static Status Ok() { return Status(); }
-  static Status InvalidArgument(std::string m) { return {StatusCode::kInvalidArgument, std::move(m)}; }
+  static Status InvalidArgument(std::string m) {
+    return {StatusCode::kInvalidArgument, std::move(m)};
+  }
   static Status NotFound(std::string m) { return {StatusCode::kNotFound, std::move(m)}; }
   static Status OutOfRange(std::string m) { return {StatusCode::kOutOfRange, std::move(m)}; }
   static Status Unsupported(std::string m) { return {StatusCode::kUnsupported, std::move(m)}; }
