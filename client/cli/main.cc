@@ -1,46 +1,39 @@
 // hashmatch: the command-line tool.
 //
-//   hashmatch match --list FILE [--type pdq] [--threshold N] [--format text|jsonl] HASH|FILE...
-//       Matches hashes (given inline, or in files of one hash per line) against a list file by
-//       Hamming distance (<= threshold). Prints one line per match. Exit status: 0 all queries
-//       processed, 1 some query was malformed (each reported on stderr), 2 usage or list error.
+//   hashmatch hash [--dihedral] [--compat-512] [--format text|jsonl] FILE|DIR...
+//       PDQ hashes of images (JPEG, PNG, WebP), as `hash,quality,path`.
+//   hashmatch match --list FILE [--type pdq] [--threshold N] [--dihedral] [--min-quality N]
+//                   [--format text|jsonl] HASH|FILE|DIR...
+//       Matches hashes (inline, or files of one hash per line) and images (hashed locally) against
+//       a list file by Hamming distance (<= threshold); one line per match.
 //   hashmatch kernels
 //       Prints the kernel paths this CPU supports and the one in use.
 //
-// Later issues add hash, sets, import, sync, scan and --server.
+// Exit status: 0 all inputs processed, 1 some input failed (each reported on stderr), 2 usage or
+// list error. Later issues add sets, import, sync, scan and --server.
 #include <algorithm>
 #include <cstdio>
-#include <cstring>
-#include <filesystem>
 #include <iostream>
 #include <string>
-#include <vector>
 
-#include "hash_list.h"
+#include "commands.h"
 #include "hashmatch/core/distance.h"
-#include "hashmatch/core/hex.h"
 
 namespace hashmatch::cli {
-namespace {
 
+namespace {
 constexpr char kUsage[] =
-    "usage: hashmatch match --list FILE [--type TYPE] [--threshold N] [--format text|jsonl] "
-    "HASH|FILE...\n"
+    "usage: hashmatch hash [--dihedral] [--compat-512] [--format text|jsonl] [--max-pixels N] "
+    "FILE|DIR...\n"
+    "       hashmatch match --list FILE [--type TYPE] [--threshold N] [--dihedral] "
+    "[--min-quality N] [--format text|jsonl] HASH|FILE|DIR...\n"
     "       hashmatch kernels\n";
+}  // namespace
 
 int Usage(const std::string& why) {
   std::cerr << "hashmatch: " << why << "\n" << kUsage;
   return 2;
 }
-
-struct MatchOptions {
-  std::string list;
-  SignalType type = SignalType::kPdq;
-  uint32_t threshold = 31;
-  bool threshold_set = false;
-  bool jsonl = false;
-  std::vector<std::string> inputs;
-};
 
 bool ParseUint(const std::string& s, uint32_t* out) {
   if (s.empty() || s.size() > 9 || !std::all_of(s.begin(), s.end(), ::isdigit)) return false;
@@ -48,113 +41,21 @@ bool ParseUint(const std::string& s, uint32_t* out) {
   return true;
 }
 
-int RunMatch(int argc, char** argv) {
-  MatchOptions o;
-  for (int i = 0; i < argc; ++i) {
-    std::string a = argv[i];
-    auto value = [&](std::string* v) {
-      if (i + 1 >= argc) return false;
-      *v = argv[++i];
-      return true;
-    };
-    std::string v;
-    if (a == "--list") {
-      if (!value(&o.list)) return Usage("--list needs a file");
-    } else if (a == "--type") {
-      if (!value(&v)) return Usage("--type needs a value");
-      auto t = SignalTypeFromName(v);
-      if (!t || !GetSignalInfo(*t).perceptual)
-        return Usage("--type must be a perceptual hash type");
-      o.type = *t;
-    } else if (a == "--threshold") {
-      if (!value(&v) || !ParseUint(v, &o.threshold)) return Usage("--threshold needs a number");
-      o.threshold_set = true;
-    } else if (a == "--format") {
-      if (!value(&v) || (v != "text" && v != "jsonl")) return Usage("--format is text or jsonl");
-      o.jsonl = v == "jsonl";
-    } else if (a.rfind("--", 0) == 0) {
-      return Usage("unknown option " + a);
+std::string JsonEscape(const std::string& s) {
+  std::string o;
+  for (unsigned char c : s) {
+    if (c == '"' || c == '\\') {
+      o += '\\';
+      o += char(c);
+    } else if (c < 0x20) {
+      char buf[8];
+      std::snprintf(buf, sizeof buf, "\\u%04x", c);
+      o += buf;
     } else {
-      o.inputs.push_back(a);
+      o += char(c);
     }
   }
-  if (o.list.empty()) return Usage("match needs --list FILE");
-  if (o.inputs.empty()) return Usage("match needs hashes or files of hashes");
-  const SignalInfo& info = GetSignalInfo(o.type);
-  if (!o.threshold_set) o.threshold = o.type == SignalType::kPdq ? 31 : 8;
-  if (o.threshold > info.max_distance) {
-    return Usage("--threshold " + std::to_string(o.threshold) + " exceeds the " +
-                 std::to_string(info.max_distance) + " bits of " + std::string(info.name));
-  }
-
-  HashFile list;
-  if (Status s = ReadHashFile(o.list, o.type, &list); !s.ok()) {
-    std::cerr << "hashmatch: list refused: " << s.message() << "\n";
-    return 2;
-  }
-
-  // Queries: an argument is a file when it exists, else a hash.
-  HashFile queries;
-  queries.type = o.type;
-  bool any_error = false;
-  for (const std::string& in : o.inputs) {
-    std::error_code ec;
-    if (std::filesystem::is_regular_file(in, ec)) {
-      HashFile f;
-      if (Status s = ReadHashFile(in, o.type, &f); !s.ok()) {
-        std::cerr << "hashmatch: " << s.message() << "\n";
-        any_error = true;
-        continue;
-      }
-      queries.codes.insert(queries.codes.end(), f.codes.begin(), f.codes.end());
-      queries.labels.insert(queries.labels.end(), f.labels.begin(), f.labels.end());
-    } else {
-      std::vector<uint8_t> code(info.code_bytes);
-      if (Status s = ParseOneCode(in, o.type, code.data()); !s.ok()) {
-        std::cerr << "hashmatch: query '" << in << "': " << s.message() << "\n";
-        any_error = true;
-        continue;
-      }
-      queries.codes.insert(queries.codes.end(), code.begin(), code.end());
-      queries.labels.push_back("arg");
-    }
-  }
-
-  const DistanceKernels& k = DistanceKernels::Default();
-  std::vector<RangeHit> hits;
-  const size_t cb = info.code_bytes;
-  Status s = k.RangeSearch({queries.codes.data(), queries.size(), cb},
-                           {list.codes.data(), list.size(), cb}, o.threshold, &hits);
-  if (!s.ok()) {
-    std::cerr << "hashmatch: " << s.ToString() << "\n";
-    return 2;
-  }
-  std::sort(hits.begin(), hits.end(), [](const RangeHit& a, const RangeHit& b) {
-    return a.query != b.query         ? a.query < b.query
-           : a.distance != b.distance ? a.distance < b.distance
-                                      : a.row < b.row;
-  });
-  auto hex = [&](const HashFile& f, size_t i) {
-    return EncodeHex(std::span<const uint8_t>(f.codes.data() + i * cb, cb));
-  };
-  for (const RangeHit& h : hits) {
-    if (o.jsonl) {
-      std::printf(
-          "{\"query\":\"%s\",\"query_source\":\"%s\",\"match\":\"%s\",\"list_entry\":\"%s\","
-          "\"distance\":%u,\"type\":\"%s\"}\n",
-          hex(queries, h.query).c_str(), queries.labels[h.query].c_str(), hex(list, h.row).c_str(),
-          list.labels[h.row].c_str(), h.distance, std::string(info.name).c_str());
-    } else {
-      std::printf("%s,%s,%u,%s\n", hex(queries, h.query).c_str(), hex(list, h.row).c_str(),
-                  h.distance, list.labels[h.row].c_str());
-    }
-  }
-  std::fprintf(
-      stderr,
-      "hashmatch: %zu queries, %zu list entries, %zu matches at distance <= %u (%s kernels)\n",
-      queries.size(), list.size(), hits.size(), o.threshold,
-      std::string(KernelPathName(k.path())).c_str());
-  return any_error ? 1 : 0;
+  return o;
 }
 
 int RunKernels() {
@@ -167,17 +68,18 @@ int RunKernels() {
   return 0;
 }
 
-}  // namespace
 }  // namespace hashmatch::cli
 
 int main(int argc, char** argv) {
-  if (argc < 2) return hashmatch::cli::Usage("no command");
+  using namespace hashmatch::cli;
+  if (argc < 2) return Usage("no command");
   const std::string cmd = argv[1];
-  if (cmd == "match") return hashmatch::cli::RunMatch(argc - 2, argv + 2);
-  if (cmd == "kernels") return hashmatch::cli::RunKernels();
+  if (cmd == "hash") return RunHash(argc - 2, argv + 2);
+  if (cmd == "match") return RunMatch(argc - 2, argv + 2);
+  if (cmd == "kernels") return RunKernels();
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
-    std::cout << hashmatch::cli::kUsage;
+    std::cout << kUsage;
     return 0;
   }
-  return hashmatch::cli::Usage("unknown command '" + cmd + "'");
+  return Usage("unknown command '" + cmd + "'");
 }

@@ -42,4 +42,27 @@ for p in scalar popcnt avx2 avx512; do
   o=$(HASHMATCH_KERNEL=$p "$bin" match --list "$src/samples/sample-list.pdq.txt" "$src/samples/sample-queries.pdq.txt" 2>/dev/null)
   [ "$o" = "$ref" ] || fail "kernel $p differs"
 done
-echo "cli test: passed"
+
+
+# Images: hashing the listed pictures reproduces the bundled list; scanning the uploads finds the
+# four edited copies (the mirrored one through its flipy orientation) and not the two unrelated.
+got=$("$bin" hash "$src/samples/images/listed" | cut -d, -f1)
+want=$(grep -v '^#' "$src/samples/sample-images.pdq.txt")
+[ "$got" = "$want" ] || fail "hashes of listed images differ from the bundled list"
+out=$("$bin" match --list "$src/samples/sample-images.pdq.txt" --dihedral "$src/samples/images/scan" 2>/dev/null)
+got=$(echo "$out" | awk -F, '{n=split($5, p, "/"); print $3 "@" p[n]}' | tr '\n' ' ')
+want="10@upload-01-known-1-resized.png#original 4@upload-02-known-2-brightened.png#original 0@upload-03-known-3-mirrored.png#flipy 10@upload-04-known-4-noisy.png#original "
+[ "$got" = "$want" ] || fail "image matches: got '$got' want '$want'"
+# Without --dihedral the mirrored copy is not found.
+n=$("$bin" match --list "$src/samples/sample-images.pdq.txt" "$src/samples/images/scan" 2>/dev/null | wc -l)
+[ "$n" = 3 ] || fail "without --dihedral: $n matches"
+# A bad image among good ones: reported, exit 1, the rest still hashed.
+printf 'not an image' > "$work/bad.jpg"
+set +e
+out=$("$bin" hash "$src/samples/images/listed/known-1.png" "$work/bad.jpg" 2>"$work/err")
+rc=$?
+set -e
+[ "$rc" = 1 ] || fail "hash with a bad image: exit $rc"
+grep -q "bad.jpg: not an image" "$work/err" || fail "bad image message: $(cat "$work/err")"
+[ "$(echo "$out" | wc -l)" = 1 ] || fail "the good image was not hashed"
+echo "cli image test: passed"

@@ -1,0 +1,18 @@
+// The CLI's subcommands and their shared helpers.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace hashmatch::cli {
+
+int RunHash(int argc, char** argv);
+int RunMatch(int argc, char** argv);
+int RunKernels();
+
+// Prints why and the usage to stderr; returns the usage exit status (2).
+int Usage(const std::string& why);
+bool ParseUint(const std::string& s, uint32_t* out);
+std::string JsonEscape(const std::string& s);
+
+}  // namespace hashmatch::cli
