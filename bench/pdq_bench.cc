@@ -1,0 +1,85 @@
+// PDQ throughput on one core: decode alone, hash alone (bit-exact path), and both, on the
+// reference JPEGs (../shared/pdq-reference; 1600x1004 bridge and the 640x402 formats/base.jpg).
+//
+//   build/release/bench/pdq_bench [--benchmark_filter=...]   (see docs/benchmarks.md)
+#include <benchmark/benchmark.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "hashmatch/core/image.h"
+#include "hashmatch/core/pdq.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+
+void BM_Decode(benchmark::State& st, std::vector<uint8_t> bytes) {
+  for (auto _ : st) {
+    auto image = hashmatch::DecodeImage(bytes);
+    if (!image.ok()) st.SkipWithError(image.status().ToString().c_str());
+    benchmark::DoNotOptimize(image);
+  }
+  st.counters["images_per_s"] =
+      benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_Hash(benchmark::State& st, std::vector<uint8_t> bytes, bool dihedral) {
+  auto image = hashmatch::DecodeImage(bytes);
+  if (!image.ok()) {
+    st.SkipWithError(image.status().ToString().c_str());
+    return;
+  }
+  hashmatch::PdqHasher hasher;
+  for (auto _ : st) {
+    if (dihedral) {
+      benchmark::DoNotOptimize(hasher.HashDihedral(*image));
+    } else {
+      benchmark::DoNotOptimize(hasher.Hash(*image));
+    }
+  }
+  st.counters["images_per_s"] =
+      benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+void BM_DecodeAndHash(benchmark::State& st, std::vector<uint8_t> bytes) {
+  hashmatch::PdqHasher hasher;
+  for (auto _ : st) {
+    auto image = hashmatch::DecodeImage(bytes);
+    if (!image.ok()) st.SkipWithError(image.status().ToString().c_str());
+    benchmark::DoNotOptimize(hasher.Hash(*image));
+  }
+  st.counters["images_per_s"] =
+      benchmark::Counter(1, benchmark::Counter::kIsIterationInvariantRate);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const fs::path shared = fs::path(HASHMATCH_SHARED_DIR) / "pdq-reference";
+  const std::pair<const char*, fs::path> inputs[] = {
+      {"jpeg_1600x1004", shared / "reg-test-input/dih/bridge-1-original.jpg"},
+      {"jpeg_640x402", shared / "formats/base.jpg"},
+  };
+  for (const auto& [name, path] : inputs) {
+    auto bytes = hashmatch::ReadFileBytes(path);
+    if (!bytes.ok()) {
+      std::cerr << "pdq_bench: skipping " << name << ": " << bytes.status().ToString() << "\n";
+      continue;
+    }
+    const std::string n = name;
+    benchmark::RegisterBenchmark(("decode/" + n).c_str(), BM_Decode, *bytes)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("pdq_hash/" + n).c_str(), BM_Hash, *bytes, false)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("pdq_hash_dihedral/" + n).c_str(), BM_Hash, *bytes, true)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("decode_and_hash/" + n).c_str(), BM_DecodeAndHash, *bytes)
+        ->Unit(benchmark::kMillisecond);
+  }
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
