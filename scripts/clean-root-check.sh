@@ -12,10 +12,10 @@ fi
 cp /etc/resolv.conf "$R/etc/resolv.conf"
 mountpoint -q "$R/proc" || mount -t proc proc "$R/proc"
 trap 'umount "$R/proc" 2>/dev/null || true' EXIT
-rm -rf "$R/work/hm" && mkdir -p "$R/work/hm/main"
-git archive HEAD | tar -x -C "$R/work/hm/main"
-[ -d ../shared ] && cp -r ../shared "$R/work/hm/shared"
+rm -rf "$R/build/hm" && mkdir -p "$R/build/hm/main"
+git archive HEAD | tar -x -C "$R/build/hm/main"
+[ -d ../shared ] && cp -r ../shared "$R/build/hm/shared"
 run() { chroot "$R" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root CI=true bash -c "$1"; }
-run 'cd /work/hm/main && time scripts/setup.sh && time scripts/setup.sh'
-run 'cd /work/hm/main && time .ci/run'
-run 'cd /work/hm/main && time scripts/demo.sh'
+run 'cd /build/hm/main && time scripts/setup.sh && time scripts/setup.sh'
+run 'cd /build/hm/main && time .ci/run'
+run 'cd /build/hm/main && time scripts/demo.sh'
