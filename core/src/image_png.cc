@@ -35,18 +35,18 @@ void ErrorFn(png_structp png, png_const_charp msg) {
 
 void WarningFn(png_structp, png_const_charp) {}
 
-// Everything after setjmp writes only through `out` or into the Reader (both caller-owned).
-bool DecodePngInto(Reader* reader, const DecodeOptions& opt, Image* out, Status* status) {
+// Everything after setjmp writes only through pointers to caller-owned objects (reader, out,
+// rows, status), so the longjmp skips no destructor.
+bool DecodePngInto(Reader* reader, const DecodeOptions& opt, Image* out,
+                   std::vector<png_bytep>* rows, Status* status) {
   png_structp png = png_create_read_struct(PNG_LIBPNG_VER_STRING, reader, ErrorFn, WarningFn);
   if (png == nullptr) {
     *status = Status::Internal("png_create_read_struct failed");
     return false;
   }
   png_infop info = png_create_info_struct(png);
-  std::vector<png_bytep>* rows = new std::vector<png_bytep>();  // owned; freed on both paths
   if (info == nullptr || setjmp(png_jmpbuf(png))) {
     png_destroy_read_struct(&png, info ? &info : nullptr, nullptr);
-    delete rows;
     if (status->ok())
       *status = Status::Corruption(std::string("PNG decode error: ") + reader->message);
     return false;
@@ -85,7 +85,6 @@ bool DecodePngInto(Reader* reader, const DecodeOptions& opt, Image* out, Status*
   for (png_uint_32 y = 0; y < h; ++y) (*rows)[y] = out->pixels.data() + size_t(y) * w * channels;
   png_read_image(png, rows->data());
   png_destroy_read_struct(&png, &info, nullptr);
-  delete rows;
   return true;
 }
 
@@ -94,8 +93,9 @@ bool DecodePngInto(Reader* reader, const DecodeOptions& opt, Image* out, Status*
 Result<Image> DecodePng(std::span<const uint8_t> bytes, const DecodeOptions& options) {
   Reader reader{bytes.data(), bytes.size(), 0, {}};
   Image image;
+  std::vector<png_bytep> rows;
   Status status;
-  if (!DecodePngInto(&reader, options, &image, &status)) return status;
+  if (!DecodePngInto(&reader, options, &image, &rows, &status)) return status;
   return image;
 }
 
