@@ -21,6 +21,8 @@ int RunHash(int argc, char** argv) {
     const std::string a = argv[i];
     if (a == "--dihedral") {
       dihedral = true;
+    } else if (a == "--exif-orientation") {
+      decode.apply_exif_orientation = true;
     } else if (a == "--compat-512") {
       pdq.compat_512 = true;
     } else if (a == "--algo") {

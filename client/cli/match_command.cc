@@ -23,6 +23,7 @@ struct MatchOptions {
   bool jsonl = false;
   bool dihedral = false;
   uint32_t min_quality = 50;  // PDQ convention: below 50 is featureless, not matched
+  DecodeOptions decode;       // --exif-orientation
   std::vector<std::string> inputs;
 };
 
@@ -67,7 +68,7 @@ bool GatherQueries(const MatchOptions& o, HashFile* queries) {
         ok = false;
         continue;
       }
-      auto h = HashImageFile(path, hasher, DecodeOptions{}, PdqOptions{}, o.dihedral);
+      auto h = HashImageFile(path, hasher, o.decode, PdqOptions{}, o.dihedral);
       if (!h.ok()) {
         std::cerr << "hashmatch: " << h.status().ToString() << "\n";
         ok = false;
@@ -117,6 +118,8 @@ int RunMatch(int argc, char** argv) {
       if (!value(&v) || !ParseUint(v, &o.min_quality)) return Usage("--min-quality needs a number");
     } else if (a == "--dihedral") {
       o.dihedral = true;
+    } else if (a == "--exif-orientation") {
+      o.decode.apply_exif_orientation = true;
     } else if (a == "--format") {
       if (!value(&v) || (v != "text" && v != "jsonl")) return Usage("--format is text or jsonl");
       o.jsonl = v == "jsonl";

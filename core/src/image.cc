@@ -86,6 +86,7 @@ const char* KnownUnsupportedFormat(std::span<const uint8_t> b) {
 
 Result<Image> DecodeImage(std::span<const uint8_t> bytes, const DecodeOptions& options) {
   if (bytes.empty()) return Status::InvalidArgument("not an image: empty input");
+  if (options.apply_exif_orientation) return image_internal::DecodeImageOriented(bytes, options);
   switch (SniffImageFormat(bytes)) {
     case ImageFormat::kJpeg:
       return image_internal::DecodeJpeg(bytes, options);

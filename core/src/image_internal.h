@@ -11,6 +11,9 @@ Result<Image> DecodeJpeg(std::span<const uint8_t> bytes, const DecodeOptions& op
 Result<Image> DecodePng(std::span<const uint8_t> bytes, const DecodeOptions& options);
 Result<Image> DecodeWebp(std::span<const uint8_t> bytes, const DecodeOptions& options);
 
+// DecodeImage for options.apply_exif_orientation: decodes, then applies the EXIF orientation.
+Result<Image> DecodeImageOriented(std::span<const uint8_t> bytes, const DecodeOptions& options);
+
 Status PixelLimitError(const char* format, uint64_t width, uint64_t height, uint64_t limit);
 
 }  // namespace hashmatch::image_internal

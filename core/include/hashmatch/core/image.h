@@ -5,7 +5,8 @@
 // composited; palettes expand; 1/2/4-bit grey expands to 0..255; 16-bit samples keep their high
 // byte; Adobe CMYK JPEGs convert with R = C*K/255, G = M*K/255, B = Y*K/255 on the stored values;
 // JPEG uses libjpeg-turbo's ISLOW IDCT with fancy upsampling; WebP libwebp's default decode.
-// EXIF orientation is not applied (every published list hashes the stored pixels).
+// EXIF orientation is not applied unless DecodeOptions::apply_exif_orientation asks for it (every
+// published list hashes the stored pixels).
 //
 // Bad input never crashes or aborts: every failure is a Status naming the reason. The pixel limit
 // is checked from the header, before any pixel buffer is allocated.
@@ -40,6 +41,10 @@ struct DecodeOptions {
   uint64_t max_pixels = 100'000'000;  // width * height above this is refused before decoding
   // Progressive JPEGs with more scans than this are refused (scan bombs).
   int max_jpeg_scans = 256;
+  // Rotate/mirror the decoded pixels as the EXIF Orientation tag says (JPEG APP1, PNG eXIf, WebP
+  // EXIF). Off by default: published lists hash the stored pixels. Malformed EXIF is ignored
+  // (treated as "as stored"); it never makes a decodable image fail.
+  bool apply_exif_orientation = false;
 };
 
 Result<Image> DecodeImage(std::span<const uint8_t> bytes, const DecodeOptions& options = {});
