@@ -64,7 +64,9 @@ bool DecodePngInto(Reader* reader, const DecodeOptions& opt, Image* out,
   const int depth = png_get_bit_depth(png, info);
   if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
-  if (depth == 16) png_set_strip_16(png);  // keep the high byte
+  // Pillow mode (clamp_grey16): 16-bit grey stays 16-bit here and is clamped after reading.
+  const bool clamp16 = opt.clamp_grey16 && color == PNG_COLOR_TYPE_GRAY && depth == 16;
+  if (depth == 16 && !clamp16) png_set_strip_16(png);  // keep the high byte
   // Palette expansion also turns tRNS into an alpha channel: drop it like any alpha.
   if ((color & PNG_COLOR_MASK_ALPHA) || png_get_valid(png, info, PNG_INFO_tRNS)) {
     png_set_strip_alpha(png);
@@ -72,7 +74,9 @@ bool DecodePngInto(Reader* reader, const DecodeOptions& opt, Image* out,
   png_set_interlace_handling(png);
   png_read_update_info(png, info);
   const int channels = png_get_channels(png, info);
-  if ((channels != 1 && channels != 3) || png_get_rowbytes(png, info) != size_t(w) * channels) {
+  const size_t sample_bytes = clamp16 ? 2 : 1;
+  if ((channels != 1 && channels != 3) ||
+      png_get_rowbytes(png, info) != size_t(w) * channels * sample_bytes) {
     std::snprintf(reader->message, sizeof reader->message,
                   "unexpected layout after conversion (%d channels)", channels);
     png_longjmp(png, 1);
@@ -80,11 +84,20 @@ bool DecodePngInto(Reader* reader, const DecodeOptions& opt, Image* out,
   out->width = int(w);
   out->height = int(h);
   out->channels = channels;
-  out->pixels.resize(size_t(w) * h * channels);
+  out->pixels.resize(size_t(w) * h * channels * sample_bytes);
   rows->resize(h);
-  for (png_uint_32 y = 0; y < h; ++y) (*rows)[y] = out->pixels.data() + size_t(y) * w * channels;
+  for (png_uint_32 y = 0; y < h; ++y)
+    (*rows)[y] = out->pixels.data() + size_t(y) * w * channels * sample_bytes;
   png_read_image(png, rows->data());
   png_destroy_read_struct(&png, &info, nullptr);
+  if (clamp16) {
+    // Big-endian 16-bit samples to min(v, 255), in place (sample i is read from 2i, 2i + 1 >= i).
+    uint8_t* p = out->pixels.data();
+    const size_t n = size_t(w) * h;
+    for (size_t i = 0; i < n; ++i) p[i] = p[2 * i] != 0 ? 255 : p[2 * i + 1];
+    out->pixels.resize(n);
+    out->pixels.shrink_to_fit();
+  }
   return true;
 }
 

@@ -65,4 +65,61 @@ set -e
 [ "$rc" = 1 ] || fail "hash with a bad image: exit $rc"
 grep -q "bad.jpg: not an image" "$work/err" || fail "bad image message: $(cat "$work/err")"
 [ "$(echo "$out" | wc -l)" = 1 ] || fail "the good image was not hashed"
+
+# --algo: digests hash the raw bytes (agreeing with coreutils, and never decoding: a non-image
+# hashes too); the imagehash hashes print `hash,path` with 16 hex digits.
+img="$src/samples/images/listed/known-1.png"
+for a in md5 sha1 sha256; do
+  got=$("$bin" hash --algo "$a" "$img" "$work/bad.jpg")
+  want="$(${a}sum "$img" | cut -d' ' -f1),$img
+$(${a}sum "$work/bad.jpg" | cut -d' ' -f1),$work/bad.jpg"
+  [ "$got" = "$want" ] || fail "--algo $a: got '$got' want '$want'"
+done
+out=$("$bin" hash --algo sha256 --format jsonl "$img")
+want="{\"path\":\"$img\",\"algo\":\"sha256\",\"hash\":\"$(sha256sum "$img" | cut -d' ' -f1)\"}"
+[ "$out" = "$want" ] || fail "--algo sha256 jsonl: $out"
+for a in ahash64 dhash64 phash64 whash64; do
+  out=$("$bin" hash --algo "$a" "$src/samples/images/listed")
+  [ "$(echo "$out" | grep -cE "^[0-9a-f]{16},$src/samples/images/listed/known-[1-4]\.png$")" = 4 ] ||
+    fail "--algo $a output: $out"
+  "$bin" hash --algo "$a" --format jsonl "$img" | grep -q "\"algo\":\"$a\",\"hash\":\"[0-9a-f]\{16\}\"" ||
+    fail "--algo $a jsonl"
+done
+"$bin" hash --format jsonl "$img" | grep -q '"algo":"pdq"' || fail "pdq jsonl has no algo"
+# --dihedral and --compat-512 belong to PDQ; an unknown algorithm is refused.
+for opt in --dihedral --compat-512; do
+  set +e
+  "$bin" hash --algo dhash64 "$opt" "$img" >/dev/null 2>"$work/err"
+  rc=$?
+  set -e
+  [ "$rc" = 2 ] || fail "--algo dhash64 $opt: exit $rc"
+  grep -q -- "$opt is only valid with --algo pdq" "$work/err" || fail "$opt message: $(cat "$work/err")"
+done
+set +e
+"$bin" hash --algo crc32 "$img" >/dev/null 2>"$work/err"
+rc=$?
+set -e
+[ "$rc" = 2 ] && grep -q "algo is one of" "$work/err" || fail "unknown --algo: exit $rc"
+# A non-image is an error for the image hashes (exit 1), the good file still hashed.
+set +e
+out=$("$bin" hash --algo phash64 "$img" "$work/bad.jpg" 2>"$work/err")
+rc=$?
+set -e
+[ "$rc" = 1 ] && [ "$(echo "$out" | wc -l)" = 1 ] || fail "phash64 with a bad image: exit $rc"
+# The imagehash values of reference pictures (JPEG and RGBA PNG) when ../shared is present.
+ref="$src/../shared/pdq-reference"
+if [ -f "$ref/imagehash-expected.tsv" ]; then
+  for p in reg-test-input/dih/bridge-1-original.jpg reg-test-input/pen-and-coaster.png; do
+    row=$(grep "^$p	" "$ref/imagehash-expected.tsv")
+    col=2
+    for a in ahash64 dhash64 phash64 whash64; do
+      want=$(echo "$row" | cut -f$col)
+      got=$("$bin" hash --algo "$a" "$ref/$p" | cut -d, -f1)
+      [ "$got" = "$want" ] || fail "$a of $p: got $got want $want"
+      col=$((col + 1))
+    done
+  done
+else
+  echo "cli test: ../shared absent, imagehash reference values not checked"
+fi
 echo "cli image test: passed"

@@ -41,6 +41,10 @@ struct DecodeOptions {
   uint64_t max_pixels = 100'000'000;  // width * height above this is refused before decoding
   // Progressive JPEGs with more scans than this are refused (scan bombs).
   int max_jpeg_scans = 256;
+  // Pillow's reading of a 16-bit grey PNG, for the imagehash hashes (../shared/specs/hash64.md):
+  // Pillow opens it as mode I and convert('L') clamps each sample at 255, where the default (the
+  // PDQ reference) keeps the high byte. Only 16-bit grey without alpha is affected.
+  bool clamp_grey16 = false;
   // Rotate/mirror the decoded pixels as the EXIF Orientation tag says (JPEG APP1, PNG eXIf, WebP
   // EXIF). Off by default: published lists hash the stored pixels. Malformed EXIF is ignored
   // (treated as "as stored"); it never makes a decodable image fail.
