@@ -26,8 +26,8 @@ Result<OwnedRows> SortRowsById(CodeView codes, std::span<const uint64_t> ids) {
     std::sort(order.begin(), order.end(), [&](uint32_t a, uint32_t b) { return ids[a] < ids[b]; });
   }
   OwnedRows out;
-  out.ids.resize(n);
-  out.codes.resize(n * cb);
+  out.ids.Allocate(n);
+  out.codes.Allocate(n * cb);
   for (size_t r = 0; r < n; ++r) {
     out.ids[r] = ids[order[r]];
     if (r > 0 && out.ids[r] == out.ids[r - 1]) {

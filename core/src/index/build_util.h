@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "hashmatch/core/static_index.h"
+#include "index/huge_array.h"
 
 namespace hashmatch {
 
@@ -19,8 +20,8 @@ namespace index_internal {
 inline constexpr size_t kMaxRows = size_t(UINT32_MAX);  // rows are 32-bit inside the tables
 
 struct OwnedRows {
-  std::vector<uint8_t> codes;
-  std::vector<uint64_t> ids;
+  HugeArray<uint8_t> codes;
+  HugeArray<uint64_t> ids;
 };
 
 // Validates the code size, the row count and the ids' uniqueness, and returns copies of the

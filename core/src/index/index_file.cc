@@ -244,7 +244,7 @@ Result<std::shared_ptr<const StaticIndex>> LoadStaticIndex(const std::filesystem
   }
   auto git = by_tag.find(MihIndex::kTagGeometry);
   if (git == by_tag.end() || git->second.bytes % sizeof(mih::TableGeom) || git->second.bytes == 0 ||
-      git->second.bytes / sizeof(mih::TableGeom) > cb * 8) {
+      git->second.bytes / sizeof(mih::TableGeom) > std::min<uint64_t>(cb * 8, mih::kMaxTables)) {
     return corrupt("MIH geometry missing or malformed");
   }
   std::vector<mih::TableGeom> geom(git->second.bytes / sizeof(mih::TableGeom));

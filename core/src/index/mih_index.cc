@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <array>
+#include <map>
 
 #include "index/build_util.h"
 #include "index/search_driver.h"
@@ -40,8 +41,8 @@ void ForEachMask(uint32_t bits, uint32_t w, F&& fn) {
 // Owned arrays of a freshly built index.
 struct MihArrays {
   index_internal::OwnedRows rows;
-  std::vector<std::vector<uint32_t>> offsets, table_rows;
-  std::vector<std::vector<uint8_t>> resid;
+  std::vector<index_internal::HugeArray<uint32_t>> offsets, table_rows;
+  std::vector<index_internal::HugeArray<uint8_t>> resid;
 };
 
 }  // namespace
@@ -51,6 +52,25 @@ MihIndex::MihIndex(std::shared_ptr<const void> keeper, size_t code_bytes, size_t
                    std::vector<TableArrays> tables, bool flat_fallback)
     : geom_(std::move(geom)), tables_(std::move(tables)), flat_fallback_(flat_fallback) {
   SetArrays(std::move(keeper), code_bytes, num_rows, codes, ids);
+  // Bucket masks by weight, enumerated once (Gosper's hack costs a division per mask), as long
+  // as the lists stay small; heavier weights are enumerated on the fly.
+  std::map<uint32_t, MaskList> by_bits;
+  for (const mih::TableGeom& g : geom_) {
+    MaskList& ml = by_bits[g.top_bits];
+    if (!ml.by_weight.empty() || g.top_bits == 0) {
+      masks_.push_back(ml);
+      continue;
+    }
+    size_t total = 0;
+    for (uint32_t w = 0; w <= g.top_bits; ++w) {
+      std::vector<uint32_t> list;
+      ForEachMask(g.top_bits, w, [&](uint64_t m) { list.push_back(uint32_t(m)); });
+      total += list.size();
+      if (total > kMaxListedMasks) break;
+      ml.by_weight.push_back(std::move(list));
+    }
+    masks_.push_back(ml);
+  }
   for (const mih::TableGeom& g : geom_) {
     table_bytes_ += ((size_t(1) << g.top_bits) + 1) * 4 + num_rows * (4 + (g.resid_bits ? 1 : 0));
   }
@@ -73,42 +93,82 @@ bool MihIndex::ProbeIsCheaper(uint32_t radius, size_t batch) const {
 }
 
 void MihIndex::ProbeOne(const uint8_t* query, uint32_t query_index, uint32_t radius,
-                        RowFilter filter, std::vector<uint32_t>* candidates,
+                        RowFilter filter, ProbeScratch* scratch,
                         std::vector<IndexHit>* hits) const {
   const std::vector<int> radii = mih::Radii(int(geom_.size()), radius);
-  candidates->clear();
+  std::vector<Probe>& probes = scratch->probes;
+  std::vector<uint32_t>& candidates = scratch->candidates;
+  std::vector<const uint32_t*>& entries = scratch->entries;
+  probes.clear();
+  candidates.clear();
+  entries.clear();
+  uint8_t qres[mih::kMaxTables];
   for (size_t i = 0; i < geom_.size(); ++i) {
     const int r = radii[i];
     if (r < 0) continue;
     const mih::TableGeom& g = geom_[i];
-    const TableArrays& t = tables_[i];
     const uint32_t key = mih::ExtractBits(query, g.start, g.bits);
-    const uint32_t qtop =
-        uint32_t(uint64_t(key) >> (g.resid_bits + g.low_bits));  // shift may be 32
-    const uint8_t qres = uint8_t((key >> g.low_bits) & ((1u << g.resid_bits) - 1));
+    const uint32_t qtop = uint32_t(uint64_t(key) >> (g.resid_bits + g.low_bits));  // may shift 32
+    qres[i] = uint8_t((key >> g.low_bits) & ((1u << g.resid_bits) - 1));
     const uint32_t max_w = std::min<uint32_t>(uint32_t(r), g.top_bits);
+    const MaskList& masks = masks_[i];
     for (uint32_t w = 0; w <= max_w; ++w) {
-      const uint32_t slack = uint32_t(r) - w;  // bits the residual may still differ by
-      ForEachMask(g.top_bits, w, [&](uint64_t mask) {
-        const uint32_t b = qtop ^ uint32_t(mask);
-        const uint32_t lo = t.offsets[b], hi = t.offsets[b + 1];
-        if (g.resid_bits == 0 || slack >= g.resid_bits) {
-          candidates->insert(candidates->end(), t.rows + lo, t.rows + hi);
-          return;
+      const uint32_t slack = uint32_t(r) - w;
+      if (w < masks.by_weight.size()) {
+        for (uint32_t mask : masks.by_weight[w]) {
+          probes.push_back(Probe{uint32_t(i), qtop ^ mask, slack, 0, 0});
         }
-        for (uint32_t e = lo; e < hi; ++e) {
-          if (kPop8[uint8_t(t.resid[e] ^ qres)] <= slack) candidates->push_back(t.rows[e]);
-        }
-      });
+      } else {
+        ForEachMask(g.top_bits, w, [&](uint64_t mask) {
+          probes.push_back(Probe{uint32_t(i), qtop ^ uint32_t(mask), slack, 0, 0});
+        });
+      }
     }
   }
-  // Verify against the full codes; prefetch a few ahead since candidate rows are random.
-  const DistanceKernels& kernels = DistanceKernels::Default();
-  const size_t n = candidates->size();
-  const uint32_t* cand = candidates->data();
+  // Each probe is three dependent reads (offset, residuals, rows) that mostly miss the cache.
+  // A software pipeline keeps many in flight: at step j the offsets of probe j are prefetched,
+  // probe j - kLag2 reads its offsets and prefetches its entries, probe j - kLag1 is scanned.
+  constexpr size_t kLag2 = 16, kLag1 = 32;
+  const size_t np = probes.size();
+  for (size_t j = 0; j < np + kLag1; ++j) {
+    if (j < np) __builtin_prefetch(&tables_[probes[j].table].offsets[probes[j].bucket]);
+    if (j >= kLag2 && j - kLag2 < np) {
+      Probe& p = probes[j - kLag2];
+      const TableArrays& t = tables_[p.table];
+      p.lo = t.offsets[p.bucket];
+      p.hi = t.offsets[p.bucket + 1];
+      // Rows are read only for the few entries whose residual passes.
+      __builtin_prefetch(t.resid ? static_cast<const void*>(t.resid + p.lo) : t.rows + p.lo);
+    }
+    if (j >= kLag1) {
+      const Probe& p = probes[j - kLag1];
+      const TableArrays& t = tables_[p.table];
+      const mih::TableGeom& g = geom_[p.table];
+      // Candidates are recorded as positions in the rows array: loading the row here would be
+      // a dependent cache miss per candidate; the pass below prefetches them instead.
+      if (g.resid_bits == 0 || p.slack >= g.resid_bits) {
+        for (uint32_t e = p.lo; e < p.hi; ++e) entries.push_back(t.rows + e);
+        continue;
+      }
+      const uint8_t q = qres[p.table];
+      for (uint32_t e = p.lo; e < p.hi; ++e) {
+        if (kPop8[uint8_t(t.resid[e] ^ q)] <= p.slack) entries.push_back(t.rows + e);
+      }
+    }
+  }
   constexpr size_t kAhead = 8;
+  const size_t ne = entries.size();
+  for (size_t j = 0; j < ne; ++j) {
+    if (j + kAhead < ne) __builtin_prefetch(entries[j + kAhead]);
+    const uint32_t row = *entries[j];
+    __builtin_prefetch(codes_ + size_t(row) * code_bytes_);
+    candidates.push_back(row);
+  }
+  // Verify against the full codes; prefetch ahead since candidate rows are random.
+  const DistanceKernels& kernels = DistanceKernels::Default();
+  const size_t n = candidates.size();
+  const uint32_t* cand = candidates.data();
   for (size_t j = 0; j < n; ++j) {
-    if (j + kAhead < n) __builtin_prefetch(codes_ + size_t(cand[j + kAhead]) * code_bytes_);
     const uint32_t row = cand[j];
     if (filter.dead(row)) continue;
     const uint32_t d = kernels.Distance(query, codes_ + size_t(row) * code_bytes_, code_bytes_);
@@ -123,9 +183,9 @@ void MihIndex::CollectHits(CodeView queries, size_t q0, size_t q1, uint32_t radi
     FlatCollect(queries, q0, q1, radius, filter, hits);
     return;
   }
-  std::vector<uint32_t> candidates;
+  ProbeScratch scratch;
   for (size_t q = q0; q < q1; ++q) {
-    ProbeOne(queries.code(q), uint32_t(q), radius, filter, &candidates, hits);
+    ProbeOne(queries.code(q), uint32_t(q), radius, filter, &scratch, hits);
   }
 }
 
@@ -134,7 +194,7 @@ void MihIndex::KnnOne(const uint8_t* query, size_t k, RowFilter filter,
   // Widen the radius until k live codes lie within it: then they are the k nearest. Once probing
   // would cost more than a scan, scan.
   const uint32_t bits = uint32_t(code_bytes_ * 8);
-  std::vector<uint32_t> candidates;
+  ProbeScratch scratch;
   std::vector<IndexHit> hits;
   for (uint32_t r = std::max<uint32_t>(2, bits / 32); r < bits; r = r * 2) {
     if (mih::EstimateProbeNs(num_rows_, geom_, r) >
@@ -142,7 +202,7 @@ void MihIndex::KnnOne(const uint8_t* query, size_t k, RowFilter filter,
       break;
     }
     hits.clear();
-    ProbeOne(query, 0, r, filter, &candidates, &hits);
+    ProbeOne(query, 0, r, filter, &scratch, &hits);
     index_internal::SortAndDedupe(&hits);
     if (hits.size() >= k || hits.size() == num_rows_) {
       out->clear();
@@ -186,9 +246,10 @@ Result<std::shared_ptr<const StaticIndex>> BuildMihIndex(CodeView codes,
   int m = options.num_tables;
   if (m == 0) m = mih::ChooseNumTables(n, cb, options.expected_radius);
   const int min_m = int((bits + mih::kMaxSubstringBits - 1) / mih::kMaxSubstringBits);
-  if (m < min_m || size_t(m) > bits) {
+  const int max_m = int(std::min<size_t>(bits, mih::kMaxTables));
+  if (m < min_m || m > max_m) {
     return Status::InvalidArgument("MIH needs between " + std::to_string(min_m) + " and " +
-                                   std::to_string(bits) + " tables for " + std::to_string(bits) +
+                                   std::to_string(max_m) + " tables for " + std::to_string(bits) +
                                    "-bit codes, got " + std::to_string(m));
   }
   auto arrays = std::make_shared<MihArrays>();
@@ -202,8 +263,8 @@ Result<std::shared_ptr<const StaticIndex>> BuildMihIndex(CodeView codes,
   // Counting sort of the rows by bucket, one table per task.
   auto build_table = [&](size_t i) {
     const mih::TableGeom& g = geom[i];
-    std::vector<uint32_t>& off = arrays->offsets[i];
-    off.assign((size_t(1) << g.top_bits) + 1, 0);
+    index_internal::HugeArray<uint32_t>& off = arrays->offsets[i];
+    off.Allocate((size_t(1) << g.top_bits) + 1);
     std::vector<uint32_t> keys(n);
     for (size_t r = 0; r < n; ++r) {
       keys[r] = mih::ExtractBits(base + r * cb, g.start, g.bits);
@@ -211,10 +272,10 @@ Result<std::shared_ptr<const StaticIndex>> BuildMihIndex(CodeView codes,
     }
     for (size_t b = 1; b < off.size(); ++b) off[b] += off[b - 1];
     std::vector<uint32_t> pos(off.begin(), off.end() - 1);
-    std::vector<uint32_t>& rows = arrays->table_rows[i];
-    rows.resize(n);
-    std::vector<uint8_t>& res = arrays->resid[i];
-    if (g.resid_bits) res.resize(n);
+    index_internal::HugeArray<uint32_t>& rows = arrays->table_rows[i];
+    rows.Allocate(n);
+    index_internal::HugeArray<uint8_t>& res = arrays->resid[i];
+    if (g.resid_bits) res.Allocate(n);
     const uint32_t rmask = (1u << g.resid_bits) - 1;
     for (size_t r = 0; r < n; ++r) {
       const uint32_t e = pos[uint64_t(keys[r]) >> (g.resid_bits + g.low_bits)]++;

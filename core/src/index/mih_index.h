@@ -41,12 +41,26 @@ class MihIndex final : public StaticIndex {
   std::vector<Section> ExtraSections() const override;
 
  private:
+  struct Probe {
+    uint32_t table, bucket, slack, lo, hi;
+  };
+  struct ProbeScratch {
+    std::vector<Probe> probes;
+    std::vector<const uint32_t*> entries;  // positions in a table's rows array
+    std::vector<uint32_t> candidates;      // rows to verify
+  };
   bool ProbeIsCheaper(uint32_t radius, size_t batch) const;
   void ProbeOne(const uint8_t* query, uint32_t query_index, uint32_t radius, RowFilter filter,
-                std::vector<uint32_t>* candidates, std::vector<IndexHit>* hits) const;
+                ProbeScratch* scratch, std::vector<IndexHit>* hits) const;
+
+  struct MaskList {
+    std::vector<std::vector<uint32_t>> by_weight;  // [w] = every top-bits mask of weight w
+  };
+  static constexpr size_t kMaxListedMasks = 1 << 16;
 
   std::vector<mih::TableGeom> geom_;
   std::vector<TableArrays> tables_;
+  std::vector<MaskList> masks_;  // per table (copies are small)
   size_t table_bytes_ = 0;
   bool flat_fallback_ = true;
 };

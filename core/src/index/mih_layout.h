@@ -25,6 +25,7 @@ struct TableGeom {
 inline constexpr uint32_t kMaxSubstringBits = 32;
 inline constexpr uint32_t kMaxResidBits = 8;
 inline constexpr uint32_t kMaxTopBits = 30;
+inline constexpr size_t kMaxTables = 64;
 
 std::vector<TableGeom> Geometry(size_t num_codes, size_t code_bits, int num_tables);
 
