@@ -5,6 +5,7 @@
 #
 #   scripts/test.sh                       # everything
 #   HASHMATCH_SKIP_SANITIZERS=1 scripts/test.sh   # quick local run
+#   HASHMATCH_SKIP_FUZZ=1 scripts/test.sh         # without the 60 s libFuzzer run (clang)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -54,6 +55,17 @@ if [ "${HASHMATCH_SKIP_SANITIZERS:-0}" != 1 ]; then
     configure_and_build build/tsan "${san_common[@]}" -DHASHMATCH_SANITIZE=thread
   export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
   phase "sanitizer tests (tsan)" run_ctest build/tsan -L concurrency
+fi
+
+if [ "${HASHMATCH_SKIP_FUZZ:-0}" != 1 ]; then
+  # decode+hash under libFuzzer (clang, ASan+UBSan) for HASHMATCH_FUZZ_SECONDS (60): fails on any
+  # crash, report, timeout or OOM. The fuzz build holds only core and the fuzzers.
+  phase "fuzz build (clang)" \
+    configure_and_build build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
+    -DCMAKE_CXX_COMPILER=clang++ -DHASHMATCH_BUILD_FUZZERS=ON -DHASHMATCH_BUILD_TESTS=OFF \
+    -DHASHMATCH_BUILD_BENCH=OFF -DHASHMATCH_BUILD_CLI=OFF \
+    -DHASHMATCH_FUZZ_SECONDS="${HASHMATCH_FUZZ_SECONDS:-60}"
+  phase "fuzz run" run_ctest build/fuzz -L fuzz -V
 fi
 
 echo

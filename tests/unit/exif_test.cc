@@ -2,15 +2,13 @@
 // well-formed, truncated and hostile TIFF blocks, the pixel transform for all eight values, and the
 // whole decode path on JPEG, PNG and WebP files built here.
 #include <gtest/gtest.h>
-#include <jpeglib.h>
 #include <webp/encode.h>
-#include <zlib.h>
 
-#include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "../image_builders.h"
 #include "../test_util.h"
 #include "exif.h"  // private header of core: the readers are tested directly
 #include "hashmatch/core/hex.h"
@@ -20,22 +18,11 @@
 namespace hashmatch {
 namespace {
 
-using Bytes = std::vector<uint8_t>;
-
-void Put16(Bytes* b, uint32_t v, bool be) {
-  if (be) {
-    b->push_back(uint8_t(v >> 8)), b->push_back(uint8_t(v));
-  } else {
-    b->push_back(uint8_t(v)), b->push_back(uint8_t(v >> 8));
-  }
-}
-void Put32(Bytes* b, uint32_t v, bool be) {
-  if (be) {
-    Put16(b, v >> 16, true), Put16(b, v & 0xffff, true);
-  } else {
-    Put16(b, v & 0xffff, false), Put16(b, v >> 16, false);
-  }
-}
+using testing::Bytes;
+using testing::EncodeJpeg;
+using testing::EncodePng;
+using testing::Put16;
+using testing::Put32;
 
 struct Entry {
   uint16_t tag, type;
@@ -94,71 +81,8 @@ Image Blocks(int bw, int bh, int channels) {
   return im;
 }
 
-// Baseline JPEG at quality 100 (4:4:4), with `app1` written as an APP1 segment when not empty.
-Bytes EncodeJpeg(const Image& im, const Bytes& app1) {
-  jpeg_compress_struct c;
-  jpeg_error_mgr err;
-  c.err = jpeg_std_error(&err);
-  jpeg_create_compress(&c);
-  unsigned char* out = nullptr;
-  unsigned long size = 0;
-  jpeg_mem_dest(&c, &out, &size);
-  c.image_width = JDIMENSION(im.width);
-  c.image_height = JDIMENSION(im.height);
-  c.input_components = im.channels;
-  c.in_color_space = im.channels == 1 ? JCS_GRAYSCALE : JCS_RGB;
-  jpeg_set_defaults(&c);
-  jpeg_set_quality(&c, 100, TRUE);
-  for (int i = 0; i < c.num_components; ++i) c.comp_info[i].h_samp_factor = 1;
-  for (int i = 0; i < c.num_components; ++i) c.comp_info[i].v_samp_factor = 1;
-  jpeg_start_compress(&c, TRUE);
-  if (!app1.empty()) jpeg_write_marker(&c, JPEG_APP0 + 1, app1.data(), unsigned(app1.size()));
-  while (c.next_scanline < c.image_height) {
-    JSAMPROW row = const_cast<uint8_t*>(im.row(int(c.next_scanline)));
-    jpeg_write_scanlines(&c, &row, 1);
-  }
-  jpeg_finish_compress(&c);
-  jpeg_destroy_compress(&c);
-  Bytes b(out, out + size);
-  free(out);
-  return b;
-}
-
 Bytes ExifApp1(const Bytes& tiff) {
   return Concat({std::string_view("Exif\0\0", 6)}, tiff);
-}
-
-void PutChunk(Bytes* png, const char* type, const Bytes& data) {
-  Put32(png, uint32_t(data.size()), true);
-  const size_t start = png->size();
-  png->insert(png->end(), type, type + 4);
-  png->insert(png->end(), data.begin(), data.end());
-  Put32(png, uint32_t(crc32(0, png->data() + start, uInt(png->size() - start))), true);
-}
-
-// A minimal 8-bit PNG (filter 0 rows, one IDAT), with an eXIf chunk before or after IDAT.
-Bytes EncodePng(const Image& im, const Bytes& exif, bool exif_after_idat = false) {
-  Bytes png = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1a, '\n'};
-  Bytes ihdr;
-  Put32(&ihdr, uint32_t(im.width), true);
-  Put32(&ihdr, uint32_t(im.height), true);
-  ihdr.insert(ihdr.end(), {8, uint8_t(im.channels == 1 ? 0 : 2), 0, 0, 0});
-  PutChunk(&png, "IHDR", ihdr);
-  Bytes raw;
-  const size_t stride = size_t(im.width) * im.channels;
-  for (int y = 0; y < im.height; ++y) {
-    raw.push_back(0);
-    raw.insert(raw.end(), im.row(y), im.row(y) + stride);
-  }
-  uLongf zsize = compressBound(uLong(raw.size()));
-  Bytes z(zsize);
-  EXPECT_EQ(compress(z.data(), &zsize, raw.data(), uLong(raw.size())), Z_OK);
-  z.resize(zsize);
-  if (!exif.empty() && !exif_after_idat) PutChunk(&png, "eXIf", exif);
-  PutChunk(&png, "IDAT", z);
-  if (!exif.empty() && exif_after_idat) PutChunk(&png, "eXIf", exif);
-  PutChunk(&png, "IEND", {});
-  return png;
 }
 
 // Lossless WebP, rewrapped in the extended format (VP8X with the EXIF flag) with an EXIF chunk.
