@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 
+#include "hashmatch/core/dihedral_search.h"
 #include "hashmatch/core/live_index.h"
 #include "hashmatch/core/static_index.h"
 #include "index/index_test_util.h"
@@ -350,6 +351,60 @@ TEST(IndexErrors, BadInputChangesNothing) {
   k0.k = 0;
   KnnResult kr;
   EXPECT_EQ(index->Knn(data.view(), k0, &kr).code(), StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace hashmatch
+
+namespace hashmatch {
+namespace {
+
+TEST(DihedralSearch, OneCallTagsTheNearestOrientation) {
+  std::mt19937_64 rng(31);
+  std::array<PdqHash, kNumDihedral> orient;
+  for (auto& o : orient) {
+    const auto c = testing::RandomCode(rng, 32);
+    o.hash = Hash256(std::span<const uint8_t, 32>(c.data(), 32));
+  }
+  Codes data;
+  for (size_t i = 0; i < 3000; ++i) data.Append(testing::RandomCode(rng, 32).data(), 10'000 + i);
+  // id 1: near orientation 5 (flipY) at 3 bits; id 2: equally near orientations 2 and 6 (the lower
+  // wins); id 3: near 0 at 20 bits and near 7 at 4 bits (7 wins).
+  auto near = [&](size_t o, size_t d) {
+    std::vector<uint8_t> c(orient[o].hash.data(), orient[o].hash.data() + 32);
+    testing::FlipBits(rng, &c, d);
+    return c;
+  };
+  data.Append(near(5, 3).data(), 1);
+  auto two = near(2, 5);
+  data.Append(two.data(), 2);
+  orient[6].hash = Hash256(std::span<const uint8_t, 32>(two.data(), 32));  // distance 0 from 6
+  auto three = near(7, 4);
+  data.Append(three.data(), 3);
+  for (const Method& m : Methods(32)) {
+    auto index = m.build(data);
+    DihedralSearchResult res;
+    RangeSearchOptions o;
+    o.radius = 31;
+    ASSERT_TRUE(RangeSearchDihedral(*index, orient, o, &res).ok());
+    // Oracle: per id, the minimum over orientations.
+    std::map<uint64_t, std::pair<uint32_t, int>> want;
+    for (size_t q = 0; q < kNumDihedral; ++q) {
+      for (const auto& [d, id] :
+           testing::OracleRange(testing::AsMap(data), orient[q].hash.data(), 32, 31)) {
+        auto it = want.find(id);
+        if (it == want.end() || d < it->second.first) want[id] = {d, int(q)};
+      }
+    }
+    ASSERT_EQ(res.hits.size(), want.size()) << m.name;
+    for (const OrientedHit& h : res.hits) {
+      EXPECT_EQ(h.distance, want[h.id].first) << m.name;
+      EXPECT_EQ(int(h.orientation), want[h.id].second) << m.name << " id " << h.id;
+    }
+    EXPECT_EQ(want[2].second, 6);  // distance 0 via orientation 6 beats 5 bits via 2
+    EXPECT_EQ(want[3].second, 7);
+    EXPECT_FALSE(res.truncated);
+  }
 }
 
 }  // namespace
