@@ -2,6 +2,7 @@
 #pragma once
 
 #include <span>
+#include <vector>
 
 #include "hashmatch/core/image.h"
 
@@ -15,5 +16,20 @@ Result<Image> DecodeWebp(std::span<const uint8_t> bytes, const DecodeOptions& op
 Result<Image> DecodeImageOriented(std::span<const uint8_t> bytes, const DecodeOptions& options);
 
 Status PixelLimitError(const char* format, uint64_t width, uint64_t height, uint64_t limit);
+
+// The PDQ fast path's JPEG decoder (image_jpeg.cc): DCT-domain scaled decode straight to float
+// luma, with the exact decoder's protections. The scale is the smallest of 1/8, 1/4, 1/2 whose
+// output keeps both sides >= min_side, else full size.
+struct JpegLumaRequest {
+  int min_side = 160;
+};
+struct JpegLuma {
+  int width = 0, height = 0;  // stored size
+  int rows = 0, cols = 0;     // decoded size, the luma buffer's shape
+  int scale_num = 8;          // decoded at scale_num / 8
+  bool truncated = false;
+};
+Status DecodeJpegLuma(std::span<const uint8_t> bytes, const DecodeOptions& options,
+                      const JpegLumaRequest& request, std::vector<float>* luma, JpegLuma* info);
 
 }  // namespace hashmatch::image_internal

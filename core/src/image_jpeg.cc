@@ -149,3 +149,129 @@ Result<Image> DecodeJpeg(std::span<const uint8_t> bytes, const DecodeOptions& op
 }
 
 }  // namespace hashmatch::image_internal
+
+// ---------------------------------------------------------------------------------------------
+// The PDQ fast path (PdqOptions::fast): a JPEG decoded in the DCT domain at a reduced scale and
+// straight to float luma. libjpeg-turbo's scaled IDCTs (1/2, 1/4, 1/8 are the dedicated reduced
+// kernels; 1/8 is the DC term alone) replace the full IDCT, and asking for JCS_GRAYSCALE output
+// from a YCbCr image makes libjpeg skip the chroma components' IDCT, upsampling and colour
+// conversion altogether: the Y plane it returns is JFIF's Y = .299R + .587G + .114B, PDQ's luma,
+// up to rounding. No full-resolution buffer exists; one strip of 8-bit rows (libjpeg's own pool)
+// is converted to float per read. Every protection of the exact decoder holds: the same error
+// manager and setjmp discipline, the scan-bomb monitor, the memory budget, the pixel limit on the
+// stored size (so both paths refuse the same files), and the truncated flag.
+
+namespace hashmatch::image_internal {
+namespace {
+
+// The scale (in eighths) for a stored w x h: the smallest of 1/8, 1/4, 1/2 whose output keeps
+// both sides >= min_side, else full size. Output sides are ceil(side * num / 8), as libjpeg
+// computes them; these three are the scales whose pixels cover whole squares of stored pixels,
+// which the fast path's decimation (pdq_fast.cc) relies on.
+unsigned PickScaleNum(JDIMENSION w, JDIMENSION h, int min_side) {
+  for (unsigned num : {1u, 2u, 4u}) {
+    const uint64_t sw = (uint64_t(w) * num + 7) / 8, sh = (uint64_t(h) * num + 7) / 8;
+    if (sw >= uint64_t(min_side) && sh >= uint64_t(min_side)) return num;
+  }
+  return 8;
+}
+
+bool DecodeJpegLumaInto(const uint8_t* data, size_t size, const DecodeOptions& opt,
+                        const JpegLumaRequest& req, std::vector<float>* luma, JpegLuma* out,
+                        std::string* error, bool* pixel_limit) {
+  jpeg_decompress_struct cinfo;
+  ErrorManager err;
+  std::memset(&err, 0, sizeof err);
+  Progress progress;
+  std::memset(&progress, 0, sizeof progress);
+  cinfo.err = jpeg_std_error(&err.pub);
+  err.pub.error_exit = ErrorExit;
+  err.pub.emit_message = EmitMessage;
+  err.pub.output_message = OutputMessage;
+  progress.pub.progress_monitor = ProgressMonitor;
+  progress.max_scans = opt.max_jpeg_scans;
+
+  if (setjmp(err.jump)) {
+    *error = err.message;
+    *pixel_limit = err.pixel_limit;
+    jpeg_destroy_decompress(&cinfo);
+    return false;
+  }
+  jpeg_create_decompress(&cinfo);
+  cinfo.progress = &progress.pub;
+  jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
+  jpeg_read_header(&cinfo, TRUE);
+  // The limit is on the stored size, as in the exact decoder: a file both paths refuse alike.
+  const uint64_t pixels = uint64_t(cinfo.image_width) * cinfo.image_height;
+  if (pixels > opt.max_pixels) {
+    err.pixel_limit = true;
+    std::snprintf(err.message, sizeof err.message, "%ux%u is %llu pixels, over the limit of %llu",
+                  cinfo.image_width, cinfo.image_height, static_cast<unsigned long long>(pixels),
+                  static_cast<unsigned long long>(opt.max_pixels));
+    std::longjmp(err.jump, 1);
+  }
+  const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  // Grey, YCbCr and RGB JPEGs all give one luma channel from libjpeg (YCbCr: the Y plane as
+  // stored; RGB: libjpeg's integer Y). Adobe CMYK needs its stored C, M, Y, K (below).
+  cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_GRAYSCALE;
+  cinfo.dct_method = JDCT_ISLOW;
+  cinfo.do_fancy_upsampling = TRUE;
+  cinfo.scale_num = PickScaleNum(cinfo.image_width, cinfo.image_height, req.min_side);
+  cinfo.scale_denom = 8;
+  cinfo.mem->max_memory_to_use = long(std::min<uint64_t>(opt.max_pixels * 16, 1ull << 40));
+  jpeg_start_decompress(&cinfo);
+
+  out->width = int(cinfo.image_width);
+  out->height = int(cinfo.image_height);
+  out->cols = int(cinfo.output_width);
+  out->rows = int(cinfo.output_height);
+  out->scale_num = int(cinfo.scale_num);
+  luma->resize(size_t(out->rows) * size_t(out->cols));
+  const int comps = int(cinfo.output_components);
+  const int strip = std::max(1, cinfo.rec_outbuf_height);
+  // The strip comes from libjpeg's image pool, freed by jpeg_destroy on every path.
+  JSAMPARRAY rows = (*cinfo.mem->alloc_sarray)(reinterpret_cast<j_common_ptr>(&cinfo), JPOOL_IMAGE,
+                                               cinfo.output_width * comps, JDIMENSION(strip));
+  static constexpr float kR = 0.299f, kG = 0.587f, kB = 0.114f;
+  while (cinfo.output_scanline < cinfo.output_height) {
+    const JDIMENSION y0 = cinfo.output_scanline;
+    const JDIMENSION n = jpeg_read_scanlines(&cinfo, rows, JDIMENSION(strip));
+    for (JDIMENSION r = 0; r < n; ++r) {
+      const uint8_t* src = rows[r];
+      float* dst = luma->data() + size_t(y0 + r) * out->cols;
+      if (!cmyk) {
+        for (int x = 0; x < out->cols; ++x) dst[x] = float(src[x]);
+        continue;
+      }
+      // Adobe CMYK is stored inverted; as in the exact path, R = C*K/255 on the stored values.
+      for (int x = 0; x < out->cols; ++x) {
+        const unsigned k = src[4 * x + 3];
+        const uint8_t cr = uint8_t(src[4 * x + 0] * k / 255);
+        const uint8_t cg = uint8_t(src[4 * x + 1] * k / 255);
+        const uint8_t cb = uint8_t(src[4 * x + 2] * k / 255);
+        dst[x] = kR * float(cr) + kG * float(cg) + kB * float(cb);
+      }
+    }
+  }
+  jpeg_finish_decompress(&cinfo);
+  out->truncated = err.hit_eof;
+  jpeg_destroy_decompress(&cinfo);
+  return true;
+}
+
+}  // namespace
+
+Status DecodeJpegLuma(std::span<const uint8_t> bytes, const DecodeOptions& options,
+                      const JpegLumaRequest& request, std::vector<float>* luma, JpegLuma* info) {
+  std::string error;
+  bool pixel_limit = false;
+  *info = JpegLuma{};
+  if (!DecodeJpegLumaInto(bytes.data(), bytes.size(), options, request, luma, info, &error,
+                          &pixel_limit)) {
+    if (pixel_limit) return Status::OutOfRange("pixel limit: JPEG " + error);
+    return Status::Corruption("JPEG decode error: " + error);
+  }
+  return Status::Ok();
+}
+
+}  // namespace hashmatch::image_internal

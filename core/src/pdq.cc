@@ -226,9 +226,17 @@ PdqHash PdqHasher::Hash(const Image& image, const PdqOptions& options) {
 
 std::array<PdqHash, kNumDihedral> PdqHasher::HashDihedral(const Image& image,
                                                           const PdqOptions& options) {
-  std::array<PdqHash, kNumDihedral> out{};
   int quality = 0;
-  if (!Transform(image, options, &quality)) return out;
+  if (!Transform(image, options, &quality)) return {};
+  return DihedralFromDct(quality);
+}
+
+PdqHash PdqHasher::HashFromDct(int quality) const {
+  return PdqHash{Bits(dct_), quality};
+}
+
+std::array<PdqHash, kNumDihedral> PdqHasher::DihedralFromDct(int quality) const {
+  std::array<PdqHash, kNumDihedral> out{};
   const auto& a = dct_;
   float b[16][16];
   auto emit = [&](Dihedral d, auto&& fill) {
