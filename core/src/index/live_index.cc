@@ -164,7 +164,15 @@ class LiveVersion final : public LiveIndex::Snapshot {
 
 struct LiveIndex::State {
   LiveIndexOptions options;
-  std::atomic<std::shared_ptr<const LiveVersion>> current;
+  // The published version. Readers hold `current_mu` only to copy the pointer (never during a
+  // search, an update or a merge), so they are never held up by writers. (libstdc++ 12's
+  // std::atomic<std::shared_ptr> is also a lock inside, and one ThreadSanitizer cannot see.)
+  mutable std::mutex current_mu;
+  std::shared_ptr<const LiveVersion> current_;
+  std::shared_ptr<const LiveVersion> Current() const {
+    std::lock_guard<std::mutex> lock(current_mu);
+    return current_;
+  }
 
   // Writer side, under `mu`.
   mutable std::mutex mu;
@@ -239,7 +247,12 @@ struct LiveIndex::State {
 
   void Publish(std::shared_ptr<LiveVersion> v) {
     v->version_number = next_version++;
-    current.store(std::move(v));
+    std::shared_ptr<const LiveVersion> old;
+    {
+      std::lock_guard<std::mutex> lock(current_mu);
+      old = std::exchange(current_, std::move(v));
+    }
+    // `old` is released here, outside the lock (the last reader of a version may free it).
   }
 
   bool MergeDue(const LiveVersion& v) const {
@@ -283,7 +296,7 @@ struct LiveIndex::State {
     if (merge_thread.joinable()) merge_thread.join();
     merging = true;
     log.clear();
-    std::shared_ptr<const LiveVersion> snap = current.load();
+    std::shared_ptr<const LiveVersion> snap = Current();
     merge_thread = std::thread([this, snap] { (void)RunMerge(snap); });
   }
 };
@@ -340,7 +353,7 @@ Status LiveIndex::Add(CodeView codes, std::span<const uint64_t> ids) {
   }
   State& st = *state_;
   std::lock_guard<std::mutex> lock(st.mu);
-  std::shared_ptr<const LiveVersion> cur = st.current.load();
+  std::shared_ptr<const LiveVersion> cur = st.Current();
   if (Status s = st.CheckAdd(*cur, ids); !s.ok()) return s;
   if (cur->base->size() + cur->delta_rows + ids.size() > size_t(UINT32_MAX)) {
     return Status::OutOfRange("index would exceed 2^32-1 rows");
@@ -361,7 +374,7 @@ Status LiveIndex::Remove(std::span<const uint64_t> ids) {
   if (ids.empty()) return Status::Ok();
   State& st = *state_;
   std::lock_guard<std::mutex> lock(st.mu);
-  std::shared_ptr<const LiveVersion> cur = st.current.load();
+  std::shared_ptr<const LiveVersion> cur = st.Current();
   std::vector<uint64_t> sorted(ids.begin(), ids.end());
   std::sort(sorted.begin(), sorted.end());
   for (size_t i = 0; i < sorted.size(); ++i) {
@@ -385,11 +398,11 @@ Status LiveIndex::Remove(std::span<const uint64_t> ids) {
 
 bool LiveIndex::Contains(uint64_t id) const {
   std::lock_guard<std::mutex> lock(state_->mu);
-  return state_->IsLive(*state_->current.load(), id);
+  return state_->IsLive(*state_->Current(), id);
 }
 
 std::shared_ptr<const LiveIndex::Snapshot> LiveIndex::GetSnapshot() const {
-  return state_->current.load();
+  return state_->Current();
 }
 
 Status LiveIndex::WaitForMerge() {
@@ -412,7 +425,7 @@ Status LiveIndex::Compact() {
       if (!state_->merge_thread.joinable() && !state_->merging) {
         state_->merging = true;
         state_->log.clear();
-        snap = state_->current.load();
+        snap = state_->Current();
         break;
       }
       t = std::move(state_->merge_thread);
@@ -427,7 +440,7 @@ Status LiveIndex::Compact() {
 }
 
 Status LiveIndex::Save(const std::filesystem::path& path) const {
-  std::shared_ptr<const LiveVersion> snap = state_->current.load();
+  std::shared_ptr<const LiveVersion> snap = state_->Current();
   if (snap->delta_rows == 0 && snap->base_dead.count == 0) return snap->base->Save(path);
   std::vector<uint8_t> codes;
   std::vector<uint64_t> ids;
@@ -439,25 +452,25 @@ Status LiveIndex::Save(const std::filesystem::path& path) const {
 
 LiveIndexStats LiveIndex::LiveStats() const {
   std::lock_guard<std::mutex> lock(state_->mu);
-  std::shared_ptr<const LiveVersion> v = state_->current.load();
+  std::shared_ptr<const LiveVersion> v = state_->Current();
   return {v->base->size(),   v->base_dead.count, v->delta_rows,  v->delta_dead.count,
           v->version_number, state_->merges,     state_->merging};
 }
 
 size_t LiveIndex::size() const {
-  return state_->current.load()->size();
+  return state_->Current()->size();
 }
 IndexStats LiveIndex::Stats() const {
-  return state_->current.load()->Stats();
+  return state_->Current()->Stats();
 }
 
 Status LiveIndex::RangeSearch(CodeView queries, const RangeSearchOptions& options,
                               RangeSearchResult* out) const {
-  return state_->current.load()->RangeSearch(queries, options, out);
+  return state_->Current()->RangeSearch(queries, options, out);
 }
 
 Status LiveIndex::Knn(CodeView queries, const KnnOptions& options, KnnResult* out) const {
-  return state_->current.load()->Knn(queries, options, out);
+  return state_->Current()->Knn(queries, options, out);
 }
 
 }  // namespace hashmatch
