@@ -81,6 +81,8 @@ int RunHash(int argc, char** argv) {
       decode.apply_exif_orientation = true;
     } else if (a == "--compat-512") {
       pdq.compat_512 = true;
+    } else if (a == "--fast") {  // PDQ fast path for JPEGs (not bit-exact; not for lists)
+      pdq.fast = true;
     } else if (a == "--algo") {
       algo_name = i + 1 < argc ? argv[++i] : "";
       auto it = std::find_if(std::begin(kAlgos), std::end(kAlgos),

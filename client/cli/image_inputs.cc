@@ -39,6 +39,14 @@ bool LooksLikeImage(const fs::path& path) {
 Result<HashedImage> HashImageFile(const fs::path& path, PdqHasher& hasher,
                                   const DecodeOptions& decode, const PdqOptions& pdq,
                                   bool dihedral) {
+  if (pdq.fast) {  // encoded bytes to hash: JPEGs take the reduced, luma-only decode
+    auto bytes = ReadFileBytes(path);
+    if (!bytes.ok()) return bytes.status();
+    auto r = dihedral ? hasher.HashDihedralBytes(*bytes, decode, pdq)
+                      : hasher.HashBytes(*bytes, decode, pdq);
+    if (!r.ok()) return Status(r.status().code(), path.string() + ": " + r.status().message());
+    return HashedImage{r->pdq, r->truncated};
+  }
   auto image = DecodeImageFile(path, decode);
   if (!image.ok()) return image.status();
   HashedImage h;

@@ -24,9 +24,10 @@ namespace hashmatch::cli {
 namespace {
 constexpr char kUsage[] =
     "usage: hashmatch hash [--dihedral] [--compat-512] [--format text|jsonl] [--max-pixels N] "
-    "[--exif-orientation] FILE|DIR...\n"
+    "[--exif-orientation] [--fast] FILE|DIR...\n"
     "       hashmatch match --list FILE [--type TYPE] [--threshold N] [--dihedral] "
-    "[--min-quality N] [--format text|jsonl] [--exif-orientation] HASH|FILE|DIR...\n"
+    "[--min-quality N] [--format text|jsonl] [--exif-orientation] [--fast] "
+    "HASH|FILE|DIR...\n"
     "       hashmatch kernels\n";
 }  // namespace
 

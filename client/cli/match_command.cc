@@ -24,6 +24,7 @@ struct MatchOptions {
   bool dihedral = false;
   uint32_t min_quality = 50;  // PDQ convention: below 50 is featureless, not matched
   DecodeOptions decode;       // --exif-orientation
+  PdqOptions pdq;             // --fast
   std::vector<std::string> inputs;
 };
 
@@ -68,7 +69,7 @@ bool GatherQueries(const MatchOptions& o, HashFile* queries) {
         ok = false;
         continue;
       }
-      auto h = HashImageFile(path, hasher, o.decode, PdqOptions{}, o.dihedral);
+      auto h = HashImageFile(path, hasher, o.decode, o.pdq, o.dihedral);
       if (!h.ok()) {
         std::cerr << "hashmatch: " << h.status().ToString() << "\n";
         ok = false;
@@ -120,6 +121,8 @@ int RunMatch(int argc, char** argv) {
       o.dihedral = true;
     } else if (a == "--exif-orientation") {
       o.decode.apply_exif_orientation = true;
+    } else if (a == "--fast") {
+      o.pdq.fast = true;
     } else if (a == "--format") {
       if (!value(&v) || (v != "text" && v != "jsonl")) return Usage("--format is text or jsonl");
       o.jsonl = v == "jsonl";

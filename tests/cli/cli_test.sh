@@ -122,4 +122,20 @@ if [ -f "$ref/imagehash-expected.tsv" ]; then
 else
   echo "cli test: ../shared absent, imagehash reference values not checked"
 fi
+# --fast (PDQ fast path): the bundled PNG samples take the exact path, so the same lines; a JPEG
+# (the reference photo, when ../shared is present) hashes within 10 bits of its exact hash, checked
+# by matching the exact hash as a one-line list at threshold 10.
+[ "$("$bin" hash --fast "$src/samples/images/listed")" = "$("$bin" hash "$src/samples/images/listed")" ] ||
+  fail "hash --fast differs on the bundled samples"
+n=$("$bin" match --fast --list "$src/samples/sample-images.pdq.txt" --threshold 0 "$src/samples/images/listed" 2>/dev/null | wc -l)
+[ "$n" = 4 ] || fail "match --fast on the listed samples: $n exact matches"
+jpg="$src/../shared/pdq-reference/reg-test-input/dih/bridge-1-original.jpg"
+if [ -f "$jpg" ]; then
+  "$bin" hash "$jpg" | cut -d, -f1 >"$work/exact.txt"
+  n=$("$bin" match --fast --list "$work/exact.txt" --threshold 10 "$jpg" 2>/dev/null | wc -l)
+  [ "$n" = 1 ] || fail "hash --fast of $jpg is more than 10 bits from the exact hash"
+  [ "$("$bin" hash --fast "$jpg" | cut -d, -f1)" != "" ] || fail "hash --fast printed nothing"
+else
+  echo "cli test: ../shared absent, --fast on a JPEG not checked"
+fi
 echo "cli image test: passed"

@@ -335,6 +335,41 @@ TEST(PdqFastDrift, SameProtections) {
   EXPECT_NE(fast.status().message().find("progressive scans"), std::string::npos);
 }
 
+// Every JPEG of the fuzz corpus (odd layouts: RGB without transform, YCCK, arithmetic coding,
+// 4:1:1, 4:4:0, restart markers, truncation, 1x1 and 600x8) decodes on the fast path exactly when
+// it does on the exact path, to the same size and truncated flag. Tiny noise pictures, so no drift
+// bound: their luma from the Y plane and from clamped RGB differ visibly.
+TEST(PdqFastDrift, FuzzCorpusJpegs) {
+  const fs::path corpus = fs::path(HASHMATCH_SOURCE_DIR) / "fuzz/corpus";
+  if (!fs::is_directory(corpus)) GTEST_SKIP() << corpus << " not found";
+  PdqHasher hasher;
+  size_t same = 0, total = 0;
+  for (const auto& e : fs::directory_iterator(corpus)) {
+    auto bytes = ReadFileBytes(e.path());
+    ASSERT_TRUE(bytes.ok());
+    if (SniffImageFormat(*bytes) != ImageFormat::kJpeg) continue;
+    SCOPED_TRACE(e.path().filename().string());
+    auto exact = hasher.HashDihedralBytes(*bytes);
+    auto fast = hasher.HashDihedralBytes(*bytes, {}, Fast());
+    ++total;
+    ASSERT_EQ(exact.ok(), fast.ok()) << exact.status().ToString() << fast.status().ToString();
+    if (!exact.ok()) {
+      EXPECT_EQ(exact.status().code(), fast.status().code());
+      same += exact.status().code() == fast.status().code();
+      continue;
+    }
+    EXPECT_TRUE(fast->fast);
+    EXPECT_EQ(exact->width, fast->width);
+    EXPECT_EQ(exact->height, fast->height);
+    EXPECT_EQ(exact->truncated, fast->truncated);
+    same += exact->width == fast->width && exact->height == fast->height &&
+            exact->truncated == fast->truncated;
+  }
+  EXPECT_GT(total, 0u);
+  PrintTally("pdq fast protections, fuzz corpus JPEGs", same, total,
+             "same outcome, size and truncated flag as the exact path");
+}
+
 // Options the fast path leaves to the exact path: compat_512, and non-JPEG input.
 TEST(PdqFastDrift, ExactWhereFastDoesNotApply) {
   testing::PhotoLikeSpec s;
