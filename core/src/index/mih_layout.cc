@@ -33,14 +33,15 @@ std::vector<TableGeom> Geometry(size_t num_codes, size_t code_bits, int num_tabl
   std::vector<TableGeom> g(static_cast<size_t>(num_tables));
   const uint32_t base = uint32_t(code_bits / size_t(num_tables));
   const uint32_t extra = uint32_t(code_bits % size_t(num_tables));
-  // About four codes per bucket: the offsets cost one byte per code per table.
+  // About eight codes per bucket: the offsets cost half a byte per code per table, which keeps
+  // 100M codes under 100 bytes each; four or two per bucket measured no faster (docs/index.md).
   const int log2n = num_codes > 1 ? int(std::bit_width(num_codes - 1)) : 0;
   uint32_t start = 0;
   for (int i = 0; i < num_tables; ++i) {
     TableGeom& t = g[size_t(i)];
     t.start = start;
     t.bits = base + (uint32_t(i) < extra ? 1 : 0);
-    t.top_bits = std::min({uint32_t(std::max(log2n - 2, 0)), t.bits, kMaxTopBits});
+    t.top_bits = std::min({uint32_t(std::max(log2n - 3, 0)), t.bits, kMaxTopBits});
     t.resid_bits = std::min(t.bits - t.top_bits, kMaxResidBits);
     t.low_bits = t.bits - t.top_bits - t.resid_bits;
     start += t.bits;
