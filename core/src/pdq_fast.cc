@@ -1,7 +1,11 @@
 // PdqHasher on encoded bytes: the exact path (full decode, bit-exact core) and the fast path for
-// JPEGs (DCT-domain scaled decode straight into luma_, then the same core on the smaller buffer).
-// The fast path's drift from the exact hash is measured by tests/conformance/
-// pdq_fast_drift_test.cc and recorded in docs/benchmarks.md; the why of each choice is there.
+// JPEGs: a DCT-domain reduced, luma-only decode (image_jpeg.cc), then the 64x64 that the exact
+// pipeline's blur and decimation would give, computed from the reduced image with the exact
+// kernels (DecimateFromScaled below), then the exact core's quality, DCT, median and bits.
+// Why not simply PDQ on the reduced image: its blur windows and sample positions would be those of
+// the reduced size, and that alone drifted 10-26 bits on photos; emulating the full-size kernels
+// leaves only the detail lost below one reduced pixel (docs/benchmarks.md has the figures;
+// tests/conformance/pdq_fast_drift_test.cc holds the bar).
 #include <algorithm>
 #include <cstddef>
 #include <utility>
