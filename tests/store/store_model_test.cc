@@ -154,7 +154,7 @@ TEST(StoreModel, FullResyncTombstonesMissingKeys) {
   auto store = OpenStore(dir.path());
   ASSERT_TRUE(store->CreateSet({"S", SignalType::kPdq, 31}).ok());
   std::vector<EntryRecord> all;
-  for (int i = 0; i < 10; ++i) all.push_back(Rec("k" + std::to_string(i), RandomCode(32, 4, i)));
+  for (int i = 0; i < 10; ++i) all.push_back(Rec(testing::Str("k", i), RandomCode(32, 4, i)));
   ASSERT_TRUE(store->ApplyPage("S", Page(all)).ok());
   ImportPage full = Page({all[2], all[5], all[7]}, "full-1");
   full.full_list = true;
@@ -252,8 +252,7 @@ TEST(StoreModel, StagedImportCommitsAtTheEndOrNotAtAll) {
   {
     auto txn = store->BeginImport("S").value();
     std::vector<EntryRecord> chunk;
-    for (int i = 0; i < 1000; ++i)
-      chunk.push_back(Rec("a" + std::to_string(i), RandomCode(32, 8, i)));
+    for (int i = 0; i < 1000; ++i) chunk.push_back(Rec(testing::Str("a", i), RandomCode(32, 8, i)));
     ASSERT_TRUE(txn->AsSink()(chunk).ok());
     EXPECT_EQ(store->GetSet("S")->counts.live, 0u);  // staged, not applied
     // A second staged import waits for the first.
@@ -265,7 +264,7 @@ TEST(StoreModel, StagedImportCommitsAtTheEndOrNotAtAll) {
   for (int c = 0; c < 5; ++c) {
     std::vector<EntryRecord> chunk;
     for (int i = 0; i < 20000; ++i) {
-      chunk.push_back(Rec("b" + std::to_string(c * 20000 + i), RandomCode(32, 9, c * 20000 + i)));
+      chunk.push_back(Rec(testing::Str("b", c * 20000 + i), RandomCode(32, 9, c * 20000 + i)));
     }
     ASSERT_TRUE(txn->Add(chunk).ok());
   }
@@ -292,8 +291,8 @@ TEST(StoreModel, StateSurvivesReopenWithAndWithoutSnapshots) {
     ASSERT_TRUE(store->CreateSet({"D", SignalType::kSha1, 0}).ok());
     std::vector<EntryRecord> recs;
     for (int i = 0; i < 5000; ++i) {
-      recs.push_back(Rec("k" + std::to_string(i), RandomCode(32, 11, i), SignalType::kPdq,
-                         "c" + std::to_string(i % 3), {"t1", "t" + std::to_string(i % 5)}, i));
+      recs.push_back(Rec(testing::Str("k", i), RandomCode(32, 11, i), SignalType::kPdq,
+                         testing::Str("c", i % 3), {"t1", testing::Str("t", i % 5)}, i));
     }
     ASSERT_TRUE(store->ApplyPage("S", Page(recs, "cp1")).ok());
     ASSERT_TRUE(

@@ -10,6 +10,8 @@
 #include <random>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "hashmatch/core/hex.h"
@@ -17,13 +19,29 @@
 
 namespace hashmatch::testing {
 
+// Concatenates strings and numbers. (GCC 12 warns falsely on `"literal" + std::to_string(n)`.)
+inline void AppendTo(std::string* s, std::string_view v) {
+  s->append(v);
+}
+template <class T>
+requires std::is_arithmetic_v<T>
+inline void AppendTo(std::string* s, T v) {
+  s->append(std::to_string(v));
+}
+template <class... A>
+std::string Str(const A&... a) {
+  std::string s;
+  (AppendTo(&s, a), ...);
+  return s;
+}
+
 // A fresh directory under the system temp dir, removed when the object dies.
 class TempDir {
  public:
   explicit TempDir(const std::string& tag = "store") {
     static int counter = 0;
-    path_ = std::filesystem::temp_directory_path() /
-            ("hm-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(counter++));
+    path_ =
+        std::filesystem::temp_directory_path() / Str("hm-", tag, "-", ::getpid(), "-", counter++);
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
