@@ -2,28 +2,99 @@
 
 #include <algorithm>
 #include <fstream>
+#include <utility>
 
 namespace hashmatch::cli {
 
 namespace fs = std::filesystem;
 
-Status ExpandPaths(const std::vector<std::string>& inputs, std::vector<fs::path>* out) {
-  for (const std::string& in : inputs) {
+InputWalker::InputWalker(std::vector<std::string> inputs) : inputs_(std::move(inputs)) {}
+
+bool InputWalker::Push(const fs::path& path, Status* error) {
+  Dir dir;
+  dir.path = path;
+  std::error_code ec;
+  for (fs::directory_iterator it(path, ec); !ec && it != fs::directory_iterator();
+       it.increment(ec)) {
+    std::error_code ignored;
+    bool is_dir = false;
+    if (it->is_symlink(ignored)) {
+      // Followed to files only; a dangling link is yielded, so that reading it is reported.
+      const fs::file_status target = fs::status(it->path(), ignored);
+      if (fs::exists(target) && !fs::is_regular_file(target)) continue;
+    } else if (it->is_directory(ignored)) {
+      is_dir = true;
+    } else if (!it->is_regular_file(ignored)) {
+      continue;
+    }
+    dir.entries.emplace_back(it->path().filename().string(), is_dir);
+  }
+  if (ec) {
+    *error = Status::IoError(path.string() + ": " + ec.message());
+    return false;
+  }
+  std::sort(dir.entries.begin(), dir.entries.end());
+  stack_.push_back(std::move(dir));
+  return true;
+}
+
+bool InputWalker::Next(Entry* entry) {
+  for (;;) {
+    if (!stack_.empty()) {
+      Dir& top = stack_.back();
+      if (top.next == top.entries.size()) {
+        stack_.pop_back();
+        continue;
+      }
+      const bool is_dir = top.entries[top.next].second;
+      fs::path path = top.path / top.entries[top.next].first;
+      ++top.next;
+      if (is_dir) {  // `top` is invalid after Push
+        if (Status error; !Push(path, &error)) {
+          *entry = {std::move(path), std::move(error)};
+          return true;
+        }
+        continue;
+      }
+      *entry = {std::move(path), Status::Ok()};
+      return true;
+    }
+    if (next_input_ == inputs_.size()) return false;
+    const std::string& in = inputs_[next_input_++];
     std::error_code ec;
     const fs::file_status st = fs::status(in, ec);
-    if (ec || !fs::exists(st)) return Status::NotFound(in + ": no such file or directory");
-    if (fs::is_directory(st)) {
-      std::vector<fs::path> files;
-      for (auto it = fs::recursive_directory_iterator(in, ec); !ec && it != fs::end(it);
-           it.increment(ec)) {
-        if (it->is_regular_file(ec)) files.push_back(it->path());
-      }
-      if (ec) return Status::IoError(in + ": " + ec.message());
-      std::sort(files.begin(), files.end());
-      out->insert(out->end(), files.begin(), files.end());
-    } else {
-      out->push_back(in);
+    if (!fs::exists(st)) {
+      *entry = {in, ec && ec != std::errc::no_such_file_or_directory
+                        ? Status::IoError(in + ": " + ec.message())
+                        : Status::NotFound(in + ": no such file or directory")};
+      return true;
     }
+    if (fs::is_directory(st)) {
+      if (Status error; !Push(in, &error)) {
+        *entry = {in, std::move(error)};
+        return true;
+      }
+      continue;
+    }
+    *entry = {in, Status::Ok()};
+    return true;
+  }
+}
+
+size_t CountInputs(const std::vector<std::string>& inputs) {
+  InputWalker walker(inputs);
+  InputWalker::Entry entry;
+  size_t n = 0;
+  while (walker.Next(&entry)) ++n;
+  return n;
+}
+
+Status ExpandPaths(const std::vector<std::string>& inputs, std::vector<fs::path>* out) {
+  InputWalker walker(inputs);
+  InputWalker::Entry entry;
+  while (walker.Next(&entry)) {
+    if (!entry.status.ok()) return entry.status;
+    out->push_back(std::move(entry.path));
   }
   return Status::Ok();
 }

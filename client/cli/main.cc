@@ -23,11 +23,12 @@ namespace hashmatch::cli {
 
 namespace {
 constexpr char kUsage[] =
-    "usage: hashmatch hash [--dihedral] [--compat-512] [--format text|jsonl] [--max-pixels N] "
-    "[--exif-orientation] [--fast] FILE|DIR...\n"
+    "usage: hashmatch hash [--algo ALGO] [--dihedral] [--compat-512] [--format text|jsonl] "
+    "[--max-pixels N] [--exif-orientation] [--fast] [--threads N] "
+    "[--progress|--no-progress|--quiet] FILE|DIR...\n"
     "       hashmatch match --list FILE [--type TYPE] [--threshold N] [--dihedral] "
-    "[--min-quality N] [--format text|jsonl] [--exif-orientation] [--fast] "
-    "HASH|FILE|DIR...\n"
+    "[--min-quality N] [--format text|jsonl] [--exif-orientation] [--fast] [--threads N] "
+    "[--progress|--no-progress] HASH|FILE|DIR...\n"
     "       hashmatch kernels\n";
 }  // namespace
 
