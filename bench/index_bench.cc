@@ -2,8 +2,8 @@
 // (IndexBinaryFlat, IndexBinaryMultiHash(256, 16, 16) with nflip 1, IndexBinaryHNSW for k-NN),
 // on the same data in one run, one thread unless --threads says otherwise.
 //
-//   index_bench --n 1000000 [--radius 31] [--queries 1000] [--faiss 1] [--sets abc]
-//               [--updates 1] [--save DIR]
+//   index_bench --n 1000000 [--radius 31] [--queries 1000] [--faiss 1] [--hnsw 1] [--sets abc]
+//               [--updates 1] [--min-seconds 1] [--threads 1] [--mih-tables 10,12,...]
 //
 // Data sets (fixed seeds): (a) uniform random 256-bit codes, each query with planted neighbours
 // at distances 0..31; (b) clustered: 5% of the codes in groups of 20 near-duplicates within 24
@@ -241,6 +241,7 @@ struct Args {
   size_t queries = 1000;
   uint32_t radius = 31;
   bool faiss = true;
+  bool hnsw = true;
   bool updates = true;
   std::string sets = "abc";
   double min_s = 1.0;
@@ -338,7 +339,7 @@ void RunKnn(const DataSet& d, const Args& args) {
   std::printf(
       "\nk-NN (k=%zu, %zu single queries, %s): ours flat %.0f q/s; ours MIH %.0f q/s (%s)\n", k, nq,
       d.name.c_str(), flat_qps, mih_qps, same ? "identical to flat" : "DIFFERS FROM FLAT");
-  if (!args.faiss) return;
+  if (!args.faiss || !args.hnsw) return;
   const auto t2 = Clock::now();
   faiss::IndexBinaryHNSW h(256, 16);
   h.add(faiss::Index::idx_t(d.n()), d.codes.data());
@@ -433,6 +434,8 @@ int main(int argc, char** argv) {
       args.radius = uint32_t(std::stoul(v));
     else if (k == "--faiss")
       args.faiss = v != "0";
+    else if (k == "--hnsw")
+      args.hnsw = v != "0";
     else if (k == "--updates")
       args.updates = v != "0";
     else if (k == "--sets")
