@@ -17,6 +17,9 @@
 #include <string>
 
 #include "commands.h"
+#ifdef HASHMATCH_WITH_STORE
+#include "store_commands.h"
+#endif
 #include "hashmatch/core/distance.h"
 
 namespace hashmatch::cli {
@@ -77,10 +80,16 @@ int main(int argc, char** argv) {
   if (argc < 2) return Usage("no command");
   const std::string cmd = argv[1];
   if (cmd == "hash") return RunHash(argc - 2, argv + 2);
+#ifdef HASHMATCH_WITH_STORE  // on a local store (store_commands.h): sets, import, export, sync, match
+  if (IsStoreCommand(cmd, argc - 2, argv + 2)) return RunStoreCommand(cmd, argc - 2, argv + 2);
+#endif
   if (cmd == "match") return RunMatch(argc - 2, argv + 2);
   if (cmd == "kernels") return RunKernels();
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::cout << kUsage;
+#ifdef HASHMATCH_WITH_STORE
+    std::cout << kStoreUsage;
+#endif
     return 0;
   }
   return Usage("unknown command '" + cmd + "'");

@@ -2,6 +2,7 @@
 
 #include <array>
 #include <bit>
+#include <cstring>
 #include <string_view>
 
 #include "hashmatch/core/hex.h"
@@ -27,6 +28,22 @@ bool IsStaircase(std::span<const uint8_t> c, bool invert) {
   return true;
 }
 
+// Portable popcount (the build has no -mpopcnt, and std::popcount then calls libgcc per byte).
+int Popcount(std::span<const uint8_t> c) {
+  int n = 0;
+  size_t i = 0;
+  for (; i + 8 <= c.size(); i += 8) {
+    uint64_t x;
+    std::memcpy(&x, c.data() + i, 8);
+    x = x - ((x >> 1) & 0x5555555555555555ull);
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    n += int((x * 0x0101010101010101ull) >> 56);
+  }
+  for (; i < c.size(); ++i) n += std::popcount(c[i]);
+  return n;
+}
+
 bool Periodic(std::span<const uint8_t> c, size_t period) {
   for (size_t i = period; i < c.size(); ++i) {
     if (c[i] != c[i - period]) return false;
@@ -48,8 +65,7 @@ std::optional<std::string> DegenerateReason(SignalType signal, std::span<const u
     return "code of " + std::to_string(code.size()) + " bytes for " + std::string(info.name) +
            " (expected " + std::to_string(info.code_bytes) + ")";
   }
-  int bits = 0;
-  for (uint8_t b : code) bits += std::popcount(b);
+  const int bits = Popcount(code);
   if (bits == 0) return std::string("all-zero code (a placeholder or a blank image)");
   if (bits == int(code.size() * 8)) return std::string("all-one code (a placeholder)");
   if (signal == SignalType::kPdq) {

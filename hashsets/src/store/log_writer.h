@@ -19,6 +19,7 @@ class LogWriter {
   Status WriteFileHeader(FileKind kind, uint64_t number);
   Status AddRecord(RecordType type, std::string_view payload);
   Status Sync() { return file_->Sync(); }
+  Status Flush() { return file_->Flush(); }
   Status Close() { return file_->Close(); }
   uint64_t Size() const { return file_->Size(); }
 

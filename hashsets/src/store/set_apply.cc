@@ -102,6 +102,7 @@ ImportApplier::ImportApplier(std::shared_ptr<const SetState> cur, int64_t time,
                              const ApplyOptions& options, const DegenerateOptions& degenerate)
     : cur_(std::move(cur)),
       next_(std::make_shared<SetState>(*cur_)),
+      keys_(cur_->keys->map()),
       time_(time),
       options_(options),
       degenerate_(degenerate) {}
@@ -159,7 +160,7 @@ Status ImportApplier::Feed(std::span<const EntryRecord> records) {
     std::optional<std::string> reason;
     auto check = CheckRecord(s.config, r, pos, options_, degenerate_, &reason);
     if (!check.ok()) return check.status();
-    const std::optional<uint32_t> found = s.FindKey(r.key);
+    const std::optional<uint32_t> found = FindKey(keys_, s.entries, r.key);
     if (found) See(*found);
     if (r.deleted) {
       if (!found) {
@@ -214,7 +215,7 @@ Status ImportApplier::Feed(std::span<const EntryRecord> records) {
         return Status::OutOfRange(RecordName(r, pos) + ": the set is full (2^32-1 entries)");
       }
       ord = uint32_t(s.entries.rows());
-      s.keys.Insert(HashBytes(r.key.data(), r.key.size()), ord);
+      keys_.Insert(HashBytes(r.key.data(), r.key.size()), ord);
       d->flags |= kFlagEnabled;
       d->first_seen = time_;
       See(ord);
@@ -271,6 +272,7 @@ Prepared ImportApplier::Finish(const std::optional<Checkpoint>& checkpoint) {
     Account(&s, &p.diff, o, old, now);
   }
   if (changed) ++s.version;
+  if (keys_.size() != cur_->keys->map().size()) s.keys = KeyIndex::Ready(std::move(keys_));
   s.last_sync_time = time_;
   if (checkpoint) s.checkpoint = checkpoint;
   stats_.changed = changed;

@@ -77,6 +77,7 @@ class ImportApplier {
 
   std::shared_ptr<const SetState> cur_;
   std::shared_ptr<SetState> next_;
+  HashMultimap keys_;  // next_'s key index, being extended
   int64_t time_;
   ApplyOptions options_;
   DegenerateOptions degenerate_;

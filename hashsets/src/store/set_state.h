@@ -11,6 +11,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,53 @@
 #include "hashmatch/hashsets/set_model.h"
 
 namespace hashmatch::store {
+
+// A set's key index (HashBytes(key) -> ordinal, every ordinal, tombstones too), built from the
+// entries on first use: opening a 10M-entry set does not pay for it until a write or a lookup by
+// key needs it. Thread-safe (call_once); shared by the versions that have the same keys.
+class KeyIndex {
+ public:
+  static std::shared_ptr<const KeyIndex> Lazy(EntryTable entries) {
+    auto k = std::make_shared<KeyIndex>();
+    k->entries_ = std::move(entries);
+    return k;
+  }
+  static std::shared_ptr<const KeyIndex> Ready(HashMultimap map) {
+    auto k = std::make_shared<KeyIndex>();
+    std::call_once(k->once_, [&] { k->map_ = std::move(map); });
+    return k;
+  }
+  const HashMultimap& map() const {
+    std::call_once(once_, [this] {
+      std::vector<std::pair<uint64_t, uint32_t>> pairs(entries_.rows());
+      for (uint64_t o = 0; o < entries_.rows(); ++o) {
+        const std::string_view key = entries_.Get(o).key();
+        pairs[o] = {HashBytes(key.data(), key.size()), uint32_t(o)};
+      }
+      map_ = HashMultimap::Build(pairs);
+      entries_ = EntryTable();
+    });
+    return map_;
+  }
+
+ private:
+  mutable std::once_flag once_;
+  mutable EntryTable entries_;
+  mutable HashMultimap map_;
+};
+
+// The ordinal of `key` in `entries` through `keys`, or nullopt.
+inline std::optional<uint32_t> FindKey(const HashMultimap& keys, const EntryTable& entries,
+                                       std::string_view key) {
+  uint32_t found = 0;
+  if (keys.FindIf(HashBytes(key.data(), key.size()), [&](uint32_t o) {
+        found = o;
+        return entries.Get(o).key() == key;
+      })) {
+    return found;
+  }
+  return std::nullopt;
+}
 
 struct SetState {
   SetConfig config;
@@ -31,7 +79,7 @@ struct SetState {
   SetCounts counts;
 
   EntryTable entries;
-  HashMultimap keys;  // HashBytes(key) -> ordinal, every ordinal (tombstones too)
+  std::shared_ptr<const KeyIndex> keys = KeyIndex::Ready({});
   // Perceptual signals: the LiveIndex version holding exactly the indexed entries (ids =
   // ordinals). Exact digests: HashBytes(code) -> ordinal of every indexed entry.
   std::shared_ptr<const LiveIndex::Snapshot> index;
@@ -42,12 +90,7 @@ struct SetState {
 
   // The ordinal of `key`, or nullopt.
   std::optional<uint32_t> FindKey(std::string_view key) const {
-    std::vector<uint32_t> c;
-    keys.Find(HashBytes(key.data(), key.size()), &c);
-    for (uint32_t o : c) {
-      if (entries.Get(o).key() == key) return o;
-    }
-    return std::nullopt;
+    return store::FindKey(keys->map(), entries, key);
   }
 
   SetInfo Info() const {

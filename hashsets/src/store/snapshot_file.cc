@@ -307,20 +307,17 @@ Result<StoreState> LoadSnapshotFile(Env* env, const std::filesystem::path& path,
       st.sets[s->config.name] = std::move(s);
       continue;
     }
-    // Key index and digest table, rebuilt from the columns.
-    std::vector<std::pair<uint64_t, uint32_t>> pairs(rows);
-    std::vector<std::pair<uint64_t, uint32_t>> digests;
-    for (uint64_t o = 0; o < rows; ++o) {
-      const std::string_view meta_o(cols->meta + cols->meta_offsets[o],
-                                    cols->meta_offsets[o + 1] - cols->meta_offsets[o]);
-      const std::string_view key = MetaKey(meta_o);
-      pairs[o] = {HashBytes(key.data(), key.size()), uint32_t(o)};
-      if (!s->perceptual() && Indexed(cols->flags[o])) {
-        digests.emplace_back(HashBytes(cols->codes + o * cb, cb), uint32_t(o));
+    // The key index is built on first use; the digest table now (matching needs it).
+    s->keys = KeyIndex::Lazy(s->entries);
+    if (!s->perceptual()) {
+      std::vector<std::pair<uint64_t, uint32_t>> digests;
+      for (uint64_t o = 0; o < rows; ++o) {
+        if (Indexed(cols->flags[o])) {
+          digests.emplace_back(HashBytes(cols->codes + o * cb, cb), uint32_t(o));
+        }
       }
+      s->digests = HashMultimap::Build(digests);
     }
-    s->keys = HashMultimap::Build(pairs);
-    s->digests = HashMultimap::Build(digests);
     st.sets[s->config.name] = std::move(s);
   }
   if (!d.ok() || !d.done()) return corrupt("malformed catalog");
