@@ -20,6 +20,9 @@
 #ifdef HASHMATCH_WITH_STORE
 #include "store_commands.h"
 #endif
+#ifdef HASHMATCH_WITH_CLIENT
+#include "remote.h"
+#endif
 #include "hashmatch/core/distance.h"
 
 namespace hashmatch::cli {
@@ -83,12 +86,22 @@ int main(int argc, char** argv) {
 #ifdef HASHMATCH_WITH_STORE  // on a local store (store_commands.h): sets, import, export, sync, match
   if (IsStoreCommand(cmd, argc - 2, argv + 2)) return RunStoreCommand(cmd, argc - 2, argv + 2);
 #endif
+#ifdef HASHMATCH_WITH_CLIENT  // through hashmatchd (remote.h)
+  if (cmd == "match" && HasServerFlag(argc - 2, argv + 2)) {
+    return RunRemoteMatch(argc - 2, argv + 2);
+  }
+  if (cmd == "sets") return RunSets(argc - 2, argv + 2);
+  if (cmd == "sync") return RunSync(argc - 2, argv + 2);
+#endif
   if (cmd == "match") return RunMatch(argc - 2, argv + 2);
   if (cmd == "kernels") return RunKernels();
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::cout << kUsage;
 #ifdef HASHMATCH_WITH_STORE
     std::cout << kStoreUsage;
+#endif
+#ifdef HASHMATCH_WITH_CLIENT
+    std::cout << kRemoteUsage;
 #endif
     return 0;
   }

@@ -1,0 +1,323 @@
+// hashmatch sets / sync through hashmatchd, and the connection helper the remote commands share.
+// The same verbs and output as the local-store commands (store_commands.h), with --server and
+// --token-file in place of --store:
+//
+//   hashmatch sets list|show NAME [--format text|jsonl]
+//   hashmatch sets create NAME [--type T] [--threshold N] [--kind match|suppress] [--disabled]
+//                  [--refuse-degenerate]
+//   hashmatch sets update NAME [--threshold N] [--kind K] [--enable|--disable]
+//   hashmatch sets drop NAME
+//   hashmatch sets enable-entry|disable-entry NAME KEY
+//   hashmatch sync SET FILE... [--checkpoint C] [--full-list] [--page-size N]
+//   hashmatch sync SET --show-checkpoint
+//
+// sync reads plain hash lists (one hex hash per line, '#' comments; key = the lower-case hex, as
+// the plain importer keys them) of the set's signal type and sends them in pages of --page-size
+// records. Each page is one transaction in the daemon; --checkpoint is stored with the last page.
+// --full-list (the lists are the whole set: entries they lack are deleted) needs them to fit in
+// one page.
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+#include "commands.h"
+#include "hash_list.h"
+#include "hashmatch/core/hex.h"
+#include "remote.h"
+
+namespace hashmatch::cli {
+
+const char kRemoteUsage[] =
+    "       hashmatch match --server ADDR --token-file F [--set S]... [--type T] [--threshold N] "
+    "[--dihedral] [--min-quality N] [--format text|jsonl] [--batch N] HASH|FILE|DIR...\n"
+    "       hashmatch sets list|show NAME|create NAME|update NAME|drop NAME|enable-entry NAME KEY|"
+    "disable-entry NAME KEY --server ADDR --token-file F [--type T] [--threshold N] "
+    "[--kind match|suppress] [--disabled] [--refuse-degenerate] [--enable|--disable] "
+    "[--format text|jsonl]\n"
+    "       hashmatch sync SET FILE...|--show-checkpoint --server ADDR --token-file F "
+    "[--checkpoint C] [--full-list] [--page-size N]\n";
+
+bool HasServerFlag(int argc, char** argv) {
+  for (int i = 0; i < argc; ++i) {
+    if (std::string(argv[i]) == "--server") return true;
+  }
+  return false;
+}
+
+std::unique_ptr<client::Client> ConnectToServer(const std::string& server,
+                                                const std::string& token_file) {
+  if (server.empty()) {
+    Usage("needs --server HOST:PORT or unix:PATH");
+    return nullptr;
+  }
+  auto token = client::ReadTokenFile(token_file);
+  if (!token.ok()) {
+    std::cerr << "hashmatch: " << token.error().message << "\n";
+    return nullptr;
+  }
+  client::ConnectOptions o;
+  o.address = server;
+  o.token = *token;
+  auto c = client::Client::Connect(o);
+  if (!c.ok()) {
+    std::cerr << "hashmatch: " << server << ": " << c.error().ToString() << "\n";
+    return nullptr;
+  }
+  return std::move(c.value());
+}
+
+namespace {
+
+// The options every remote command takes, and the rest as positional words.
+struct Common {
+  std::string server, token_file;
+  bool jsonl = false;
+  std::vector<std::string> words;
+};
+
+std::string TimeText(int64_t t) {
+  if (t == 0) return "never";
+  char buf[32];
+  const std::time_t tt = std::time_t(t);
+  std::tm tm{};
+  gmtime_r(&tt, &tm);
+  std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+// As the local `sets list` prints a set (store_commands.cc).
+void PrintSet(const client::SetInfo& s, bool jsonl) {
+  const client::SetConfig& c = s.config;
+  const char* kind = c.suppress ? "suppress" : "match";
+  if (jsonl) {
+    std::printf(
+        "{\"name\":\"%s\",\"type\":\"%s\",\"threshold\":%u,\"kind\":\"%s\",\"enabled\":%s,"
+        "\"version\":%llu,\"entries\":%llu,\"indexed\":%llu,\"quarantined\":%llu,"
+        "\"disabled\":%llu,\"unmatchable\":%llu,\"tombstones\":%llu,\"last_sync\":%lld,"
+        "\"checkpoint\":%s}\n",
+        JsonEscape(c.name).c_str(), c.signal.c_str(), c.threshold, kind,
+        c.enabled ? "true" : "false", static_cast<unsigned long long>(s.version),
+        static_cast<unsigned long long>(s.live), static_cast<unsigned long long>(s.indexed),
+        static_cast<unsigned long long>(s.quarantined), static_cast<unsigned long long>(s.disabled),
+        static_cast<unsigned long long>(s.unmatchable),
+        static_cast<unsigned long long>(s.tombstones), static_cast<long long>(s.last_sync_time),
+        s.checkpoint ? ("\"" + JsonEscape(*s.checkpoint) + "\"").c_str() : "null");
+    return;
+  }
+  std::printf(
+      "%s %s threshold=%u kind=%s%s version=%llu entries=%llu indexed=%llu quarantined=%llu "
+      "disabled=%llu unmatchable=%llu tombstones=%llu last_sync=%s checkpoint=%s\n",
+      c.name.c_str(), c.signal.c_str(), c.threshold, kind, c.enabled ? "" : " DISABLED",
+      static_cast<unsigned long long>(s.version), static_cast<unsigned long long>(s.live),
+      static_cast<unsigned long long>(s.indexed), static_cast<unsigned long long>(s.quarantined),
+      static_cast<unsigned long long>(s.disabled), static_cast<unsigned long long>(s.unmatchable),
+      static_cast<unsigned long long>(s.tombstones), TimeText(s.last_sync_time).c_str(),
+      s.checkpoint && !s.checkpoint->empty() ? s.checkpoint->c_str() : "-");
+}
+
+int Fail(const client::Error& e) {
+  std::cerr << "hashmatch: " << e.ToString() << "\n";
+  return e.code == "permission_denied" || e.code == "unavailable" ? 2 : 1;
+}
+
+}  // namespace
+
+int RunSets(int argc, char** argv) {
+  Common c;
+  client::SetConfig config;
+  client::SetUpdate update;
+  bool threshold_given = false;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    std::string v;
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    uint32_t n = 0;
+    if (a == "--server") {
+      if (!value(&c.server)) return Usage("--server needs an address");
+    } else if (a == "--token-file") {
+      if (!value(&c.token_file)) return Usage("--token-file needs a file");
+    } else if (a == "--format") {
+      if (!value(&v) || (v != "text" && v != "jsonl")) return Usage("--format is text or jsonl");
+      c.jsonl = v == "jsonl";
+    } else if (a == "--type") {
+      if (!value(&config.signal) || !SignalTypeFromName(config.signal)) {
+        return Usage("--type needs a signal type");
+      }
+    } else if (a == "--threshold") {
+      if (!value(&v) || !ParseUint(v, &n)) return Usage("--threshold needs a number");
+      config.threshold = n;
+      update.threshold = n;
+      threshold_given = true;
+    } else if (a == "--kind") {
+      if (!value(&v) || (v != "match" && v != "suppress")) {
+        return Usage("--kind is match or suppress");
+      }
+      config.suppress = v == "suppress";
+      update.suppress = config.suppress;
+    } else if (a == "--disabled") {
+      config.enabled = false;
+    } else if (a == "--refuse-degenerate") {
+      config.refuse_degenerate = true;
+    } else if (a == "--enable" || a == "--disable") {
+      update.enabled = a == "--enable";
+    } else if (a.rfind("--", 0) == 0) {
+      return Usage("unknown option " + a);
+    } else {
+      c.words.push_back(a);
+    }
+  }
+  const std::string action = c.words.empty() ? "list" : c.words[0];
+  const size_t want = action == "list"                                        ? 1
+                      : action == "enable-entry" || action == "disable-entry" ? 3
+                                                                              : 2;
+  if (c.words.size() > want || (action != "list" && c.words.size() != want)) {
+    return Usage("sets " + action + ": wrong arguments");
+  }
+  if (action == "create" && !threshold_given &&
+      !GetSignalInfo(*SignalTypeFromName(config.signal)).perceptual) {
+    config.threshold = 0;  // digests match exactly
+  }
+  auto client = ConnectToServer(c.server, c.token_file);
+  if (!client) return 2;
+  if (action == "list") {
+    auto sets = client->ListSets();
+    if (!sets.ok()) return Fail(sets.error());
+    for (const client::SetInfo& s : *sets) PrintSet(s, c.jsonl);
+    return 0;
+  }
+  const std::string& name = c.words[1];
+  client::Result<client::SetInfo> r = client::Error{"invalid_argument", "unknown action"};
+  if (action == "show") {
+    r = client->GetSet(name);
+  } else if (action == "create") {
+    config.name = name;
+    r = client->CreateSet(config);
+  } else if (action == "update") {
+    r = client->ConfigureSet(name, update);
+  } else if (action == "enable-entry" || action == "disable-entry") {
+    r = client->SetEntryEnabled(name, c.words[2], action == "enable-entry");
+  } else if (action == "drop") {
+    client::Error e = client->DropSet(name);
+    if (!e.ok()) return Fail(e);
+    std::fprintf(stderr, "hashmatch: dropped set %s\n", name.c_str());
+    return 0;
+  } else {
+    return Usage("sets: unknown action '" + action + "'");
+  }
+  if (!r.ok()) return Fail(r.error());
+  PrintSet(*r, c.jsonl);
+  return 0;
+}
+
+int RunSync(int argc, char** argv) {
+  Common c;
+  std::string checkpoint;
+  bool has_checkpoint = false, full_list = false, show = false;
+  uint32_t page_size = 10000;
+  for (int i = 0; i < argc; ++i) {
+    const std::string a = argv[i];
+    std::string v;
+    auto value = [&](std::string* out) {
+      if (i + 1 >= argc) return false;
+      *out = argv[++i];
+      return true;
+    };
+    if (a == "--server") {
+      if (!value(&c.server)) return Usage("--server needs an address");
+    } else if (a == "--token-file") {
+      if (!value(&c.token_file)) return Usage("--token-file needs a file");
+    } else if (a == "--checkpoint") {
+      if (!value(&checkpoint)) return Usage("--checkpoint needs a value");
+      has_checkpoint = true;
+    } else if (a == "--full-list") {
+      full_list = true;
+    } else if (a == "--show-checkpoint") {
+      show = true;
+    } else if (a == "--page-size") {
+      if (!value(&v) || !ParseUint(v, &page_size) || page_size == 0) {
+        return Usage("--page-size needs N > 0");
+      }
+    } else if (a.rfind("--", 0) == 0) {
+      return Usage("unknown option " + a);
+    } else {
+      c.words.push_back(a);
+    }
+  }
+  if (c.words.empty()) return Usage("sync needs SET");
+  if (!show && c.words.size() < 2) return Usage("sync needs SET FILE...");
+  const std::string set = c.words[0];
+  auto client = ConnectToServer(c.server, c.token_file);
+  if (!client) return 2;
+  if (show) {
+    auto cp = client->GetCheckpoint(set);
+    if (!cp.ok()) return Fail(cp.error());
+    std::printf("%s\n", cp->checkpoint ? cp->checkpoint->c_str() : "");
+    return 0;
+  }
+  // The lists are read as the set's signal type.
+  auto info = client->GetSet(set);
+  if (!info.ok()) return Fail(info.error());
+  const SignalType type = *SignalTypeFromName(info->config.signal);
+  HashFile list;
+  list.type = type;
+  for (size_t f = 1; f < c.words.size(); ++f) {
+    HashFile part;
+    if (Status s = ReadHashFile(c.words[f], type, &part); !s.ok()) {
+      std::cerr << "hashmatch: list refused: " << s.message() << "\n";
+      return 2;
+    }
+    list.codes.insert(list.codes.end(), part.codes.begin(), part.codes.end());
+    list.labels.insert(list.labels.end(), part.labels.begin(), part.labels.end());
+  }
+  if (full_list && list.size() > page_size) {
+    return Usage("--full-list needs the lists in one page (raise --page-size)");
+  }
+  const size_t cb = GetSignalInfo(type).code_bytes;
+  size_t pages = 0;
+  client::CommitStats total;
+  size_t start = 0;
+  do {
+    const size_t end = std::min(list.size(), start + page_size);
+    client::Page page;
+    page.full_list = full_list;
+    for (size_t i = start; i < end; ++i) {
+      client::Record r;
+      r.hash.signal = info->config.signal;
+      r.hash.hex = EncodeHex(std::span<const uint8_t>(list.codes.data() + i * cb, cb));
+      r.key = r.hash.hex;
+      page.records.push_back(std::move(r));
+    }
+    if (end == list.size() && has_checkpoint) page.checkpoint = checkpoint;
+    auto st = client->ApplyPage(set, page);
+    if (!st.ok()) {
+      std::cerr << "hashmatch: page " << pages + 1 << " (records " << start + 1 << ".." << end
+                << ") refused: " << st.error().ToString() << "; " << pages
+                << " earlier pages stay applied\n";
+      return 1;
+    }
+    ++pages;
+    total.added += st->added;
+    total.updated += st->updated;
+    total.deleted += st->deleted;
+    total.unchanged += st->unchanged;
+    total.quarantined += st->quarantined;
+    total.set_version = st->set_version;
+    start = end;
+  } while (start < list.size());
+  std::printf(
+      "%s: %zu records in %zu pages: %llu added, %llu updated, %llu deleted, %llu unchanged, "
+      "%llu quarantined; version %llu\n",
+      set.c_str(), list.size(), pages, static_cast<unsigned long long>(total.added),
+      static_cast<unsigned long long>(total.updated),
+      static_cast<unsigned long long>(total.deleted),
+      static_cast<unsigned long long>(total.unchanged),
+      static_cast<unsigned long long>(total.quarantined),
+      static_cast<unsigned long long>(total.set_version));
+  return 0;
+}
+
+}  // namespace hashmatch::cli

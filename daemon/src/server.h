@@ -1,0 +1,54 @@
+// The listening side of hashmatchd: TCP and Unix-socket listeners, and one Cap'n Proto two-party
+// RPC session per connection, with the connection-level limits:
+//   - ReaderOptions (max_message_bytes, max_nesting) on every incoming message, through
+//     TwoPartyVatNetwork; a message over them ends that connection with a "too large" error;
+//   - flow control: at most max_inflight_bytes of unanswered calls per connection (the RPC
+//     system stops reading from a connection that has more);
+//   - max_connections: a connection over the limit gets a Gate that answers every call with
+//     "resource_exhausted: too many connections" and is closed after a short grace;
+//   - auth_timeout_ms: a connection that has not authenticated by then is closed.
+// A protocol error or garbage on one connection ends that connection only.
+#pragma once
+
+#include <kj/async-io.h>
+#include <kj/vector.h>
+
+#include <string>
+
+#include "service_state.h"
+
+namespace hashmatch::daemon {
+
+class Server {
+ public:
+  Server(ServiceState& state, kj::AsyncIoContext& io);
+  ~Server();
+
+  // Binds the configured listeners and starts accepting; resolves to the bound TCP port (0 when
+  // there is no TCP listener). A bind failure rejects.
+  kj::Promise<uint32_t> Listen();
+  // Closes the listeners (draining); open connections keep being served.
+  void StopAccepting();
+  uint32_t open_connections() const { return open_; }
+
+ private:
+  struct Connection;
+  class ErrorHandler : public kj::TaskSet::ErrorHandler {
+   public:
+    void taskFailed(kj::Exception&& e) override;
+  };
+
+  kj::Promise<void> AcceptLoop(kj::ConnectionReceiver& listener, bool unix_socket);
+  void Serve(kj::Own<kj::AsyncIoStream> stream, std::string peer);
+
+  ServiceState& state_;
+  kj::AsyncIoContext& io_;
+  uint32_t open_ = 0;  // before connections_: their destructors update it
+  uint32_t refused_open_ = 0;
+  ErrorHandler errors_;
+  kj::TaskSet connections_;
+  kj::Own<kj::ConnectionReceiver> tcp_, unix_;
+  kj::Vector<kj::Promise<void>> loops_;
+};
+
+}  // namespace hashmatch::daemon

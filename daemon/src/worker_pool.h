@@ -1,0 +1,66 @@
+// The worker pool that keeps heavy work (matching, hashing images, store writes) off the RPC
+// event loop, so one large batch never stalls the other connections.
+//
+// Run() is called on the event-loop thread and returns a kj::Promise that resolves there. The job
+// itself runs on one of the pool's plain std::threads and hands its result back through a kj
+// cross-thread fulfiller, which wakes the event loop. Jobs wait in one FIFO queue (a busy worker
+// never holds back the others' jobs); a full queue refuses new jobs at once with
+// "resource_exhausted". When the caller has given up by the time a worker picks a job (deadline,
+// disconnect), the job is skipped.
+#pragma once
+
+#include <kj/async.h>
+#include <kj/debug.h>
+#include <kj/function.h>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace hashmatch::daemon {
+
+class WorkerPool {
+ public:
+  WorkerPool(size_t threads, size_t max_queued);
+  ~WorkerPool();  // finishes the running jobs, drops (and so rejects) the queued ones
+
+  WorkerPool(const WorkerPool&) = delete;
+  WorkerPool& operator=(const WorkerPool&) = delete;
+
+  // Runs fn() on a worker. fn may throw a kj::Exception (or anything std::) to reject.
+  template <class T>
+  kj::Promise<T> Run(kj::Function<T()> fn) {
+    auto paf = kj::newPromiseAndCrossThreadFulfiller<T>();
+    auto job = [f = kj::mv(paf.fulfiller), fn = kj::mv(fn)]() mutable {
+      if (!f->isWaiting()) return;  // nobody wants the answer any more
+      KJ_IF_MAYBE (e, kj::runCatchingExceptions([&]() { f->fulfill(fn()); })) {
+        f->reject(kj::mv(*e));
+      }
+    };
+    if (!Push(kj::Function<void()>(kj::mv(job)))) {
+      return KJ_EXCEPTION(OVERLOADED, "resource_exhausted: server busy: worker queue full");
+    }
+    return kj::mv(paf.promise);
+  }
+
+  size_t queued() const { return queued_.load(std::memory_order_relaxed); }
+  size_t threads() const { return threads_.size(); }
+
+ private:
+  bool Push(kj::Function<void()> job);
+  void Loop();
+
+  const size_t max_queued_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<kj::Function<void()>> queue_;
+  bool stopping_ = false;
+  std::atomic<size_t> queued_{0};
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace hashmatch::daemon
