@@ -134,6 +134,15 @@ class Parser {
       return Number(key, v, &cfg_.workers);
     } else if (key == "match_threads") {
       return Number(key, v, &cfg_.match_threads);
+    } else if (key == "audit_log") {
+      cfg_.audit_log = PathValue(v);
+    } else if (key == "http_listen") {
+      if (!v.empty() && v.rfind(':') == std::string::npos) {
+        return Error("http_listen expects HOST:PORT, got '" + v + "'");
+      }
+      cfg_.http_listen = v;
+    } else if (key == "http_port_file") {
+      cfg_.http_port_file = PathValue(v);
     } else {
       return Error("unknown key '" + key + "' in [server]");
     }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <thread>
 
+#include "http_status.h"
 #include "log.h"
 #include "server.h"
 #include "service_state.h"
@@ -73,6 +74,11 @@ kj::Promise<void> ReloadTokensOnHup(kj::UnixEventPort& port, ServiceState& state
       LogInfo("tokens_reloaded", {{"tokens", std::to_string(cfg->tokens.size())},
                                   {"note", "only [tokens] is reloaded"}});
     }
+    if (AuditLog* audit = state.audit()) {  // log rotation: the old file was moved away
+      if (Status st = audit->Reopen(); !st.ok()) {
+        LogError("audit_reopen_failed", {{"error", st.ToString()}});
+      }
+    }
     return ReloadTokensOnHup(port, state);
   });
 }
@@ -99,6 +105,14 @@ int RunDaemon(const DaemonConfig& config) {
   int exit_code = 0;
   {
     ServiceState state(config, timer);
+    if (!config.audit_log.empty()) {
+      auto audit = AuditLog::Open(config.audit_log);
+      if (!audit.ok()) {
+        LogError("audit_log_failed", {{"error", audit.status().ToString()}});
+        return 1;
+      }
+      state.SetAudit(std::move(audit.value()));
+    }
     Server server(state, io);
 
     uint32_t port = 0;
@@ -112,6 +126,22 @@ int RunDaemon(const DaemonConfig& config) {
                           {"unix_socket", config.unix_socket.string()},
                           {"workers", std::to_string(state.pool().threads())},
                           {"tokens", std::to_string(state.tokens().size())}});
+    // The operations HTTP port (/metrics, /healthz, /readyz) on its own thread.
+    std::unique_ptr<HttpStatusServer> http;
+    if (!config.http_listen.empty()) {
+      auto h = HttpStatusServer::Start(state, config.http_listen);
+      if (!h.ok()) {
+        LogError("http_listen_failed", {{"error", h.status().ToString()}});
+        return 1;
+      }
+      http = std::move(h.value());
+      LogInfo("http_listening", {{"port", std::to_string(http->port())}});
+      if (!config.http_port_file.empty() && !WritePortFile(config.http_port_file, http->port())) {
+        LogError("port_file_failed", {{"path", config.http_port_file.string()}});
+        return 1;
+      }
+    }
+    // Written last: a reader of the port file may rely on every listener being up.
     if (!config.port_file.empty() && !WritePortFile(config.port_file, port)) {
       LogError("port_file_failed", {{"path", config.port_file.string()}});
       return 1;

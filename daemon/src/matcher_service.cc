@@ -22,6 +22,18 @@ struct JobOutput {
   uint64_t hits = 0;
 };
 
+// Who is asking, for the audit log.
+struct Caller {
+  AuditLog* audit = nullptr;
+  std::string principal, roles;
+};
+
+void Audit(const Caller& caller, const EngineResult& result) {
+  if (caller.audit == nullptr || result.total_hits == 0) return;
+  auto n = caller.audit->Record(caller.principal, caller.roles, result);
+  if (!n.ok()) LogError("audit_failed", {{"error", n.status().ToString()}});
+}
+
 // The integration tests' hook for a slow batch ([testing] in the config).
 void TestingDelay(const TestingConfig& t, size_t hashes) {
   if (t.match_delay_ms > 0 && hashes >= t.match_delay_min_hashes) {
@@ -68,21 +80,22 @@ class MatcherImpl final : public wire::Matcher::Server, ServiceBase {
       const int threads = int(state_.config().match_threads);
       const TestingConfig testing = state_.config().testing;
       return state_.pool()
-          .Run<JobOutput>(
-              [request = kj::mv(request), store, max_hits, threads, testing, hashes]() mutable {
-                auto in = request->getRoot<wire::Matcher::MatchParams>().asReader();
-                std::vector<EngineQuery> qs = QueriesFromWire(in.getQueries());
-                EngineOptions options = OptionsFromWire(in.getOptions(), max_hits, threads);
-                TestingDelay(testing, hashes);
-                JobOutput out;
-                out.queries = qs.size();
-                auto r = MatchQueries(*store->GetSnapshot(), std::move(qs), options);
-                if (!r.ok()) throw StatusError(r.status());
-                out.hits = r->total_hits;
-                out.message = kj::heap<capnp::MallocMessageBuilder>();
-                FillMatchResult(out.message->initRoot<wire::MatchResult>(), *r);
-                return out;
-              })
+          .Run<JobOutput>([request = kj::mv(request), store, max_hits, threads, testing, hashes,
+                           caller = MakeCaller()]() mutable {
+            auto in = request->getRoot<wire::Matcher::MatchParams>().asReader();
+            std::vector<EngineQuery> qs = QueriesFromWire(in.getQueries());
+            EngineOptions options = OptionsFromWire(in.getOptions(), max_hits, threads);
+            TestingDelay(testing, hashes);
+            JobOutput out;
+            out.queries = qs.size();
+            auto r = MatchQueries(*store->GetSnapshot(), std::move(qs), options);
+            if (!r.ok()) throw StatusError(r.status());
+            Audit(caller, *r);
+            out.hits = r->total_hits;
+            out.message = kj::heap<capnp::MallocMessageBuilder>();
+            FillMatchResult(out.message->initRoot<wire::MatchResult>(), *r);
+            return out;
+          })
           .then([st = &state_, ctx](JobOutput out) mutable {
             st->stats().queries.fetch_add(out.queries, std::memory_order_relaxed);
             st->stats().hits.fetch_add(out.hits, std::memory_order_relaxed);
@@ -124,11 +137,11 @@ class MatcherImpl final : public wire::Matcher::Server, ServiceBase {
       const uint64_t max_pixels = limits.max_image_pixels;
       const TestingConfig testing = state_.config().testing;
       return state_.pool()
-          .Run<JobOutput>(
-              [request = kj::mv(request), store, max_hits, threads, max_pixels, testing]() mutable {
-                return HashAndMatch(request->getRoot<wire::Matcher::MatchImagesParams>().asReader(),
-                                    *store, max_hits, threads, max_pixels, testing);
-              })
+          .Run<JobOutput>([request = kj::mv(request), store, max_hits, threads, max_pixels, testing,
+                           caller = MakeCaller()]() mutable {
+            return HashAndMatch(request->getRoot<wire::Matcher::MatchImagesParams>().asReader(),
+                                *store, max_hits, threads, max_pixels, testing, caller);
+          })
           .then([st = &state_, ctx](JobOutput out) mutable {
             st->stats().queries.fetch_add(out.queries, std::memory_order_relaxed);
             st->stats().hits.fetch_add(out.hits, std::memory_order_relaxed);
@@ -138,10 +151,17 @@ class MatcherImpl final : public wire::Matcher::Server, ServiceBase {
   }
 
  private:
+  Caller MakeCaller() const {
+    Caller c{state_.audit(), who_->name, {}};
+    for (const std::string& r : who_->role_names) c.roles += (c.roles.empty() ? "" : ",") + r;
+    return c;
+  }
+
   // On a worker: decode and hash each image (one failure stays with its image), then match.
   static JobOutput HashAndMatch(wire::Matcher::MatchImagesParams::Reader in,
                                 const HashSetStore& store, uint32_t max_hits, int threads,
-                                uint64_t max_pixels, const TestingConfig& testing) {
+                                uint64_t max_pixels, const TestingConfig& testing,
+                                const Caller& caller) {
     thread_local PdqHasher hasher;
     const auto images = in.getImages();
     const bool dihedral = in.getDihedral();
@@ -200,6 +220,7 @@ class MatcherImpl final : public wire::Matcher::Server, ServiceBase {
     out.queries = queries.size();
     auto r = MatchQueries(*store.GetSnapshot(), std::move(queries), options);
     if (!r.ok()) throw StatusError(r.status());
+    Audit(caller, *r);
     out.hits = r->total_hits;
     FillMatchResult(results.initResult(), *r);
     return out;

@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 
+#include "audit_log.h"
 #include "hashmatch/core/status.h"
 #include "hashmatch/daemon/config.h"
 #include "hashmatch/hashsets/hash_set_store.h"
@@ -33,9 +34,26 @@ kj::Exception StatusError(const Status& status);
 
 enum class ServerState { kLoading, kReady, kFailed, kDraining };
 
+// Latency histogram bucket bounds (seconds) for /metrics, Prometheus style (cumulative there).
+inline constexpr double kLatencyBuckets[] = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                             0.1,    0.25,  0.5,    1,     2.5,  5,     10};
+inline constexpr size_t kNumLatencyBuckets = sizeof(kLatencyBuckets) / sizeof(double);
+
 struct MethodCounters {
   std::atomic<uint64_t> calls{0};
   std::atomic<uint64_t> errors{0};
+  std::atomic<uint64_t> latency[kNumLatencyBuckets + 1] = {};  // last: above every bound
+  std::atomic<uint64_t> latency_sum_us{0};
+
+  void Observe(std::chrono::steady_clock::duration d) {
+    const double s = std::chrono::duration<double>(d).count();
+    size_t b = 0;
+    while (b < kNumLatencyBuckets && s > kLatencyBuckets[b]) ++b;
+    latency[b].fetch_add(1, std::memory_order_relaxed);
+    latency_sum_us.fetch_add(
+        uint64_t(std::chrono::duration_cast<std::chrono::microseconds>(d).count()),
+        std::memory_order_relaxed);
+  }
 };
 
 struct Stats {
@@ -75,6 +93,10 @@ class ServiceState {
   // draining: never an empty answer that could read as "no match".
   std::shared_ptr<HashSetStore> RequireStore() const;
 
+  // The audit log, or nullptr; set before serving.
+  AuditLog* audit() const { return audit_.get(); }
+  void SetAudit(std::unique_ptr<AuditLog> audit) { audit_ = std::move(audit); }
+
   // --- Tokens (event-loop thread) ---
   const TokenTable& tokens() const { return *tokens_; }
   void SetTokens(std::shared_ptr<const TokenTable> tokens) { tokens_ = std::move(tokens); }
@@ -104,6 +126,7 @@ class ServiceState {
   std::shared_ptr<HashSetStore> store_;
   std::string failure_;
   std::shared_ptr<const TokenTable> tokens_;
+  std::unique_ptr<AuditLog> audit_;
 };
 
 }  // namespace hashmatch::daemon

@@ -56,12 +56,16 @@ class ServiceBase {
     ServiceState* st = &state_;
     st->inflight.fetch_add(1);
     MethodCounters* c = &counters;
+    const auto start = std::chrono::steady_clock::now();
     return st->WithDeadline(kj::evalNow(kj::fwd<F>(body)))
         .catch_([c](kj::Exception&& e) -> kj::Promise<void> {
           c->errors.fetch_add(1, std::memory_order_relaxed);
           return kj::mv(e);
         })
-        .attach(kj::defer([st]() { st->inflight.fetch_sub(1); }));
+        .attach(kj::defer([st, c, start]() {
+          c->Observe(std::chrono::steady_clock::now() - start);
+          st->inflight.fetch_sub(1);
+        }));
   }
 
   ServiceState& state_;

@@ -65,7 +65,8 @@ class Daemon {
     }
   }
 
-  int workers = 2;  // [server] workers, read by Start
+  int workers = 2;           // [server] workers, read by Start
+  std::string server_extra;  // more [server] lines, read by Start
 
   const fs::path& dir() const { return dir_; }
   pid_t pid() const { return pid_; }
@@ -95,6 +96,7 @@ class Daemon {
     c << "[server]\nlisten = 127.0.0.1:0\nport_file = " << (dir_ / "port").string()
       << "\nstore = " << (dir_ / "store").string() << "\ncreate_store = true\nworkers = " << workers
       << "\n"
+      << server_extra << "\n"
       << "[tokens]\n"
       << "ops = " << Sha256Hex(tokens_.admin) << " admin\n"
       << "scanner = " << Sha256Hex(tokens_.scan) << " scan\n"

@@ -69,6 +69,9 @@ struct DaemonConfig {
   bool create_store = false;              // create an empty store when `store` has none
   uint32_t workers = 0;                   // matching threads; 0 = one per CPU
   uint32_t match_threads = 1;             // threads inside one match (store RangeSearch)
+  std::filesystem::path audit_log;        // append-only JSON lines of every hit; "" = none
+  std::string http_listen;                // /metrics, /healthz, /readyz; "" = none
+  std::filesystem::path http_port_file;   // written with the bound HTTP port
 
   Limits limits;
   std::vector<TokenConfig> tokens;
