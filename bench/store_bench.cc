@@ -57,15 +57,16 @@ void Code(uint64_t i, uint8_t* out) {
 
 hashmatch::EntryRecord Record(uint64_t i, uint64_t version) {
   hashmatch::EntryRecord r;
-  r.key = "e";
-  r.key += std::to_string(i);
+  char key[32];
+  std::snprintf(key, sizeof key, "e%llu", static_cast<unsigned long long>(i));
+  r.key = key;
   r.signal = hashmatch::SignalType::kPdq;
   r.code.resize(32);
   Code(i * 7 + version, r.code.data());
   r.classification = "A1";
-  std::string batch = "batch-";
-  batch += std::to_string(i % 100);
-  r.tags = {"image", std::move(batch)};
+  char batch[32];
+  std::snprintf(batch, sizeof batch, "batch-%llu", static_cast<unsigned long long>(i % 100));
+  r.tags = {"image", batch};
   r.source_time = int64_t(1'700'000'000 + version);
   return r;
 }

@@ -88,7 +88,8 @@ inline EntryRecord Tombstone(std::string key, int64_t source_time = 0) {
   return r;
 }
 
-// Every set's header and every entry, as text.
+// Every set's header and every entry, as text. Without the sequence and the sync times it compares
+// the content of stores that saw different numbers of transactions, or a clock that ticked.
 inline std::string Dump(const StoreSnapshot& snap, bool with_sequence = true) {
   std::ostringstream o;
   if (with_sequence) o << "sequence " << snap.sequence() << "\n";
@@ -97,7 +98,8 @@ inline std::string Dump(const StoreSnapshot& snap, bool with_sequence = true) {
     o << "set " << c.name << " id=" << s.id << " signal=" << GetSignalInfo(c.signal).name
       << " threshold=" << c.threshold << " kind=" << int(c.kind) << " enabled=" << c.enabled
       << " degenerate=" << int(c.degenerate) << " version=" << s.version
-      << " created=" << s.created_time << " sync=" << s.last_sync_time
+      << " created=" << s.created_time
+      << " sync=" << (with_sequence ? std::to_string(s.last_sync_time) : std::string("-"))
       << " checkpoint=" << (s.checkpoint ? "'" + s.checkpoint->value + "'" : "none")
       << " live=" << s.counts.live << " tomb=" << s.counts.tombstones
       << " indexed=" << s.counts.indexed << " quar=" << s.counts.quarantined

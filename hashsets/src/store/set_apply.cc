@@ -1,6 +1,7 @@
 #include "set_apply.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 
 #include "hashmatch/core/hex.h"

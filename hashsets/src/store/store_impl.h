@@ -5,7 +5,8 @@
 //   store_read.cc      StoreSnapshot: listing, entries, matching
 //
 // Locks: snapshot_mu_ (one snapshot at a time) is taken before write_mu_ (one writer at a time).
-// Readers take neither: they load current_ once.
+// Readers take neither: they copy the published version's pointer once (under current_mu_, held
+// for the copy only).
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "hashmatch/hashsets/hash_set_store.h"
@@ -57,7 +59,18 @@ class HashSetStoreImpl final : public HashSetStore {
  private:
   // Common checks before a write (read-only store, sticky error); under write_mu_.
   Status CheckWritable() const;
-  std::shared_ptr<const StoreState> Current() const { return current_.load(); }
+  std::shared_ptr<const StoreState> Current() const {
+    std::lock_guard<std::mutex> lock(current_mu_);
+    return current_;
+  }
+  void Publish(std::shared_ptr<const StoreState> next) {
+    std::shared_ptr<const StoreState> old;
+    {
+      std::lock_guard<std::mutex> lock(current_mu_);
+      old = std::exchange(current_, std::move(next));
+    }
+    // `old` is released here, outside the lock (the last holder of a version frees it).
+  }
   Result<std::shared_ptr<const SetState>> FindSet(const StoreState& st,
                                                   std::string_view name) const;
 
@@ -87,7 +100,10 @@ class HashSetStoreImpl final : public HashSetStore {
   std::unique_ptr<FileLock> lock_;
   RecoveryInfo recovery_;
 
-  std::atomic<std::shared_ptr<const StoreState>> current_;
+  // The published version. A mutex that guards only the pointer copy, rather than
+  // std::atomic<std::shared_ptr> (in libstdc++ 12 a lock too, and one TSan cannot see).
+  mutable std::mutex current_mu_;
+  std::shared_ptr<const StoreState> current_ = std::make_shared<const StoreState>();
 
   mutable std::mutex write_mu_;  // everything below, up to the snapshot fields
   std::map<uint32_t, std::unique_ptr<LiveIndex>> indexes_;  // by set id, perceptual sets

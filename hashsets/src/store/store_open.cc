@@ -45,7 +45,6 @@ bool IndexMatches(const StaticIndex& index, const SetState& s) {
 
 HashSetStoreImpl::HashSetStoreImpl(fs::path dir, const StoreOptions& options)
     : dir_(std::move(dir)), options_(options), env_(options.env ? options.env : Env::Default()) {
-  current_.store(std::make_shared<const StoreState>());
 }
 
 HashSetStoreImpl::~HashSetStoreImpl() {
@@ -90,7 +89,7 @@ Status HashSetStoreImpl::Open() {
   }
   recovery_.snapshot_sequence = st.sequence;
   if (Status s = LoadIndexes(&st); !s.ok()) return s;
-  current_.store(std::make_shared<const StoreState>(std::move(st)));
+  Publish(std::make_shared<const StoreState>(std::move(st)));
 
   // Never reuse a number that a file in the directory already has.
   next_file_number_ = manifest_.next_file_number;
@@ -299,9 +298,22 @@ namespace hashmatch {
 
 Result<std::unique_ptr<HashSetStore>> HashSetStore::Open(const std::filesystem::path& dir,
                                                          const StoreOptions& options) {
-  auto store = std::make_unique<store::HashSetStoreImpl>(dir, options);
-  if (Status s = store->Open(); !s.ok()) return s;
-  return std::unique_ptr<HashSetStore>(std::move(store));
+  Env* env = options.env ? options.env : Env::Default();
+  const std::filesystem::path current = dir / std::string(store::kCurrentFileName);
+  for (int attempt = 0;; ++attempt) {
+    std::string before;
+    if (options.read_only) (void)env->ReadFileToString(current, &before);
+    auto store = std::make_unique<store::HashSetStoreImpl>(dir, options);
+    Status s = store->Open();
+    if (s.ok()) return std::unique_ptr<HashSetStore>(std::move(store));
+    // A writer in another process may have installed a snapshot (and removed the files the old
+    // manifest named) while a read-only open was reading them: try again on the new manifest.
+    std::string after;
+    if (!options.read_only || attempt == 4 || !env->ReadFileToString(current, &after).ok() ||
+        after == before) {
+      return s;
+    }
+  }
 }
 
 Result<std::unique_ptr<HashSetStore>> HashSetStore::Create(const std::filesystem::path& dir,

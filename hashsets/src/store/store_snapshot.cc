@@ -159,7 +159,7 @@ Status HashSetStoreImpl::SnapshotNow() {
         s2->entries = it->second->entries;
         set = std::move(s2);
       }
-      current_.store(std::move(next));
+      Publish(std::move(next));
     }
     (void)RemoveObsoleteFiles(nullptr);
   }

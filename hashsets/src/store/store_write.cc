@@ -92,7 +92,7 @@ Status HashSetStoreImpl::InstallAndPublish(const Txn& t, Prepared* p) {
     }
     next->sets[p->next->config.name] = p->next;
   }
-  current_.store(std::move(next));
+  Publish(std::move(next));
   return Status::Ok();
 }
 

@@ -18,7 +18,9 @@
 // Concurrency. One writer at a time (writes are serialised inside); any number of readers. Readers
 // work on immutable versions (GetSnapshot): they see every set at one consistent sequence number
 // and are never blocked by a commit, an import or a snapshot. A store directory is locked by the
-// process that opens it for writing (read_only opens take no lock and write nothing).
+// process that opens it for writing. A read_only open takes no lock and writes nothing, so it can
+// read a store another process is writing (it sees the transactions committed when it opened; if
+// a snapshot replaces the files under it, the open is retried).
 //
 // Matching. Each perceptual set's entries live in a LiveIndex whose ids are the set's entry
 // ordinals; exact digests in a hash table. See match.h.
@@ -94,7 +96,8 @@ class StoreSnapshot {
 
 // A large import: records are validated and staged chunk by chunk (written to a staging file, not
 // applied), then committed with the checkpoint in one atomic step. Destroying an uncommitted
-// transaction aborts it. Only one staged import per store may be open at a time.
+// transaction aborts it. Only one staged import per store may be open at a time, and it must not
+// outlive its store. Other writes may commit while it is open (they are applied first).
 class ImportTransaction {
  public:
   virtual ~ImportTransaction() = default;
