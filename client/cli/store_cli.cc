@@ -60,6 +60,8 @@ int ParseStoreArgs(const std::string& cmd, int argc, char** argv, StoreArgs* a) 
       a->entries = true;
     } else if (f == "--full-list") {
       a->full_list = true;
+    } else if (f == "--dihedral") {
+      a->dihedral = true;
     } else if (f.size() > 1 && f[0] == '-') {
       return Usage(cmd + ": unknown option " + f);
     } else {

@@ -21,7 +21,7 @@ struct StoreArgs {
   std::optional<ListFormat> format;     // --format for import/sync (a list format)
   bool jsonl = false;                   // --format jsonl (sets, match)
   bool enable = false, disable = false, refuse_degenerate = false, entries = false,
-       full_list = false;
+       full_list = false, dihedral = false;
   std::string out, from;          // --out, --from
   std::vector<std::string> sets;  // --set (match)
   size_t max_hits = 1000;         // --max-hits (match)

@@ -28,7 +28,7 @@ const char kStoreUsage[] =
     "       hashmatch export SET [--out FILE] --store DIR\n"
     "       hashmatch sync SET --from DIR --store DIR\n"
     "       hashmatch match --store DIR [--type TYPE] [--set NAME]... [--threshold N] "
-    "[--max-hits N] [--format text|jsonl] HASH|FILE...\n";
+    "[--max-hits N] [--dihedral] [--format text|jsonl] HASH|FILE|IMAGE...\n";
 
 namespace {
 

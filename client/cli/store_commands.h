@@ -10,7 +10,7 @@
 //   hashmatch sync SET --from DIR --store DIR              (pages in name order, resuming after
 //                                                           the page whose checkpoint is stored)
 //   hashmatch match --store DIR [--type TYPE] [--set NAME]... [--threshold N] [--max-hits N]
-//                   [--format text|jsonl] HASH|FILE...
+//                   [--dihedral] [--format text|jsonl] HASH|FILE|IMAGE...
 //
 // Exit status: 0 done, 1 some input failed (each reported on stderr), 2 usage or store error.
 #pragma once

@@ -1,5 +1,6 @@
-// hashmatch match --store DIR: hashes (inline, or files of one hash per line) against a local
-// store's sets, through the store's indexes. Output, one line per hit:
+// hashmatch match --store DIR: hashes (inline, or files of one hash per line) and images (JPEG,
+// PNG, WebP: hashed here with PDQ, --dihedral for all eight orientations; quality below 50 is not
+// matched) against a local store's sets, through the store's indexes. Output, one line per hit:
 //   text   query_hash,listed_hash,distance,SET/KEY,input
 //   jsonl  {"input":...,"query":...,"set":...,"set_version":N,"key":...,"listed_hash":...,
 //           "distance":N,"classification":...,"tags":[...]}
@@ -12,6 +13,8 @@
 #include "commands.h"
 #include "hash_list.h"
 #include "hashmatch/core/hex.h"
+#include "hashmatch/core/pdq.h"
+#include "image_inputs.h"
 #include "store_cli.h"
 
 namespace hashmatch::cli {
@@ -47,6 +50,32 @@ int RunStoreMatch(StoreArgs& a) {
   bool ok = true;
   for (const std::string& in : a.positional) {
     std::error_code ec;
+    if (std::filesystem::is_regular_file(in, ec) && LooksLikeImage(in)) {
+      if (type != SignalType::kPdq) {
+        std::cerr << "hashmatch: " << in << ": images are matched with --type pdq\n";
+        ok = false;
+        continue;
+      }
+      PdqHasher hasher;
+      auto h = HashImageFile(in, hasher, DecodeOptions{}, PdqOptions{}, a.dihedral);
+      if (!h.ok()) {
+        std::cerr << "hashmatch: " << in << ": " << h.status().message() << "\n";
+        ok = false;
+        continue;
+      }
+      if (h->pdq[0].quality < 50) {
+        std::cerr << "hashmatch: " << in << ": PDQ quality " << h->pdq[0].quality
+                  << " (below 50: a flat image, not matched)\n";
+        continue;
+      }
+      const size_t n = a.dihedral ? kNumDihedral : 1;
+      for (size_t d = 0; d < n; ++d) {
+        const auto bytes = h->pdq[d].hash.bytes();
+        queries.codes.insert(queries.codes.end(), bytes.begin(), bytes.end());
+        queries.labels.push_back(a.dihedral ? in + "#" + DihedralName(Dihedral(d)) : in);
+      }
+      continue;
+    }
     if (std::filesystem::is_regular_file(in, ec)) {
       HashFile f;
       if (Status s = ReadHashFile(in, type, &f); !s.ok()) {

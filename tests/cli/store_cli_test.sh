@@ -34,6 +34,15 @@ n12=$("$bin" match --store "$store" --threshold 12 "$src/samples/sample-queries.
 n=$("$bin" match --store "$store" --threshold 40 "$src/samples/sample-queries.pdq.txt" | wc -l)
 [ "$n" = 3 ] || fail "a request cannot widen the set's threshold: $n"
 
+# Images are hashed here (PDQ, --dihedral): the same hits as match --list on the sample images.
+"$bin" sets create IMAGES --type pdq --store "$store"
+"$bin" import IMAGES "$src/samples/sample-images.pdq.txt" --store "$store" > /dev/null
+want=$("$bin" match --list "$src/samples/sample-images.pdq.txt" --dihedral "$src"/samples/images/scan/* 2>/dev/null \
+  | awk -F, '{print $1 "," $2 "," $3 "," $5}')
+got=$("$bin" match --store "$store" --set IMAGES --dihedral "$src"/samples/images/scan/* \
+  | awk -F, '{print $1 "," $2 "," $3 "," $5}')
+[ -n "$want" ] && [ "$got" = "$want" ] || fail "images: got '$got' want '$want'"
+
 # Re-importing the same list changes nothing; export round-trips through import.
 out=$("$bin" import SAMPLE "$src/samples/sample-list.pdq.txt" --format plain --store "$store")
 echo "$out" | grep -q "(unchanged)" || fail "re-import changed the set: $out"
