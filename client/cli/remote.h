@@ -20,8 +20,18 @@ int RunRemoteMatch(int argc, char** argv);
 int RunSets(int argc, char** argv);
 int RunSync(int argc, char** argv);
 
+// Where the daemon is and how to reach it: --server ADDR, --token-file FILE, and for a TLS port
+// --tls (the system's trust store), --tls-ca FILE (trust this PEM; implies --tls), --tls-name NAME
+// (the name the certificate must carry; default: the host of ADDR).
+struct ServerArgs {
+  std::string server, token_file, tls_ca, tls_name;
+  bool tls = false;
+};
+// If argv[*i] is one of the options above, consumes it (and its value) and returns 1; returns 0
+// when it is not; prints the usage error and returns 2 when its value is missing.
+int ParseServerOption(int argc, char** argv, int* i, ServerArgs* out);
+
 // Connects and authenticates; on failure prints why and returns nullptr.
-std::unique_ptr<client::Client> ConnectToServer(const std::string& server,
-                                                const std::string& token_file);
+std::unique_ptr<client::Client> ConnectToServer(const ServerArgs& args);
 
 }  // namespace hashmatch::cli

@@ -23,7 +23,7 @@ namespace hashmatch::cli {
 namespace {
 
 struct RemoteMatchOptions {
-  std::string server, token_file;
+  ServerArgs server;
   std::vector<std::string> sets;
   SignalType type = SignalType::kPdq;
   int threshold = -1;
@@ -146,10 +146,8 @@ int RunRemoteMatch(int argc, char** argv) {
       *out = argv[++i];
       return true;
     };
-    if (a == "--server") {
-      if (!value(&o.server)) return Usage("--server needs HOST:PORT or unix:PATH");
-    } else if (a == "--token-file") {
-      if (!value(&o.token_file)) return Usage("--token-file needs a file");
+    if (int r = ParseServerOption(argc, argv, &i, &o.server); r != 0) {
+      if (r != 1) return r;
     } else if (a == "--set") {
       if (!value(&v)) return Usage("--set needs a set name");
       o.sets.push_back(v);
@@ -182,12 +180,11 @@ int RunRemoteMatch(int argc, char** argv) {
       o.inputs.push_back(a);
     }
   }
-  if (o.token_file.empty()) return Usage("--server needs --token-file FILE");
   if (o.inputs.empty()) return Usage("match needs hashes, hash files or images");
 
   std::vector<PendingQuery> queries;
   const bool all_ok = Gather(o, &queries);
-  auto c = ConnectToServer(o.server, o.token_file);
+  auto c = ConnectToServer(o.server);
   if (!c) return 2;
   client::MatchOptions mo;
   mo.sets = o.sets;
@@ -227,7 +224,7 @@ int RunRemoteMatch(int argc, char** argv) {
   }
   std::fprintf(stderr,
                "hashmatch: %zu queries, %zu matches (%zu suppressed) via %s; searched: %s\n",
-               queries.size(), hits, suppressed, o.server.c_str(),
+               queries.size(), hits, suppressed, o.server.server.c_str(),
                searched.empty() ? "no sets" : searched.c_str());
   return all_ok && truncated == 0 ? 0 : 1;
 }

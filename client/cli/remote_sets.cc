@@ -30,6 +30,7 @@ namespace hashmatch::cli {
 const char kRemoteUsage[] =
     "       hashmatch match --server ADDR --token-file F [--set S]... [--type T] [--threshold N] "
     "[--dihedral] [--min-quality N] [--format text|jsonl] [--batch N] HASH|FILE|DIR...\n"
+    "       (with --server: also --tls, --tls-ca FILE, --tls-name NAME for a TLS port)\n"
     "       hashmatch sets list|show NAME|create NAME|update NAME|drop NAME|enable-entry NAME KEY|"
     "disable-entry NAME KEY --server ADDR --token-file F [--type T] [--threshold N] "
     "[--kind match|suppress] [--disabled] [--refuse-degenerate] [--enable|--disable] "
@@ -44,23 +45,47 @@ bool HasServerFlag(int argc, char** argv) {
   return false;
 }
 
-std::unique_ptr<client::Client> ConnectToServer(const std::string& server,
-                                                const std::string& token_file) {
-  if (server.empty()) {
+int ParseServerOption(int argc, char** argv, int* i, ServerArgs* out) {
+  const std::string a = argv[*i];
+  std::string* value = a == "--server"       ? &out->server
+                       : a == "--token-file" ? &out->token_file
+                       : a == "--tls-ca"     ? &out->tls_ca
+                       : a == "--tls-name"   ? &out->tls_name
+                                             : nullptr;
+  if (a == "--tls") {
+    out->tls = true;
+    return 1;
+  }
+  if (value == nullptr) return 0;
+  if (*i + 1 >= argc) return Usage(a + " needs a value");
+  *value = argv[++*i];
+  if (a == "--tls-ca") out->tls = true;
+  return 1;
+}
+
+std::unique_ptr<client::Client> ConnectToServer(const ServerArgs& args) {
+  if (args.server.empty()) {
     Usage("needs --server HOST:PORT or unix:PATH");
     return nullptr;
   }
-  auto token = client::ReadTokenFile(token_file);
+  if (args.token_file.empty()) {
+    Usage("--server needs --token-file FILE");
+    return nullptr;
+  }
+  auto token = client::ReadTokenFile(args.token_file);
   if (!token.ok()) {
     std::cerr << "hashmatch: " << token.error().message << "\n";
     return nullptr;
   }
   client::ConnectOptions o;
-  o.address = server;
+  o.address = args.server;
   o.token = *token;
+  o.tls = args.tls;
+  o.tls_ca_file = args.tls_ca;
+  o.tls_server_name = args.tls_name;
   auto c = client::Client::Connect(o);
   if (!c.ok()) {
-    std::cerr << "hashmatch: " << server << ": " << c.error().ToString() << "\n";
+    std::cerr << "hashmatch: " << args.server << ": " << c.error().ToString() << "\n";
     return nullptr;
   }
   return std::move(c.value());
@@ -70,7 +95,7 @@ namespace {
 
 // The options every remote command takes, and the rest as positional words.
 struct Common {
-  std::string server, token_file;
+  ServerArgs server;
   bool jsonl = false;
   std::vector<std::string> words;
 };
@@ -136,10 +161,8 @@ int RunSets(int argc, char** argv) {
       return true;
     };
     uint32_t n = 0;
-    if (a == "--server") {
-      if (!value(&c.server)) return Usage("--server needs an address");
-    } else if (a == "--token-file") {
-      if (!value(&c.token_file)) return Usage("--token-file needs a file");
+    if (int r = ParseServerOption(argc, argv, &i, &c.server); r != 0) {
+      if (r != 1) return r;
     } else if (a == "--format") {
       if (!value(&v) || (v != "text" && v != "jsonl")) return Usage("--format is text or jsonl");
       c.jsonl = v == "jsonl";
@@ -181,7 +204,7 @@ int RunSets(int argc, char** argv) {
       !GetSignalInfo(*SignalTypeFromName(config.signal)).perceptual) {
     config.threshold = 0;  // digests match exactly
   }
-  auto client = ConnectToServer(c.server, c.token_file);
+  auto client = ConnectToServer(c.server);
   if (!client) return 2;
   if (action == "list") {
     auto sets = client->ListSets();
@@ -226,10 +249,8 @@ int RunSync(int argc, char** argv) {
       *out = argv[++i];
       return true;
     };
-    if (a == "--server") {
-      if (!value(&c.server)) return Usage("--server needs an address");
-    } else if (a == "--token-file") {
-      if (!value(&c.token_file)) return Usage("--token-file needs a file");
+    if (int r = ParseServerOption(argc, argv, &i, &c.server); r != 0) {
+      if (r != 1) return r;
     } else if (a == "--checkpoint") {
       if (!value(&checkpoint)) return Usage("--checkpoint needs a value");
       has_checkpoint = true;
@@ -250,7 +271,7 @@ int RunSync(int argc, char** argv) {
   if (c.words.empty()) return Usage("sync needs SET");
   if (!show && c.words.size() < 2) return Usage("sync needs SET FILE...");
   const std::string set = c.words[0];
-  auto client = ConnectToServer(c.server, c.token_file);
+  auto client = ConnectToServer(c.server);
   if (!client) return 2;
   if (show) {
     auto cp = client->GetCheckpoint(set);

@@ -85,6 +85,10 @@ class Parser {
     }
     if (cfg_.store.empty())
       return Status::InvalidArgument(std::string(name_) + ": no [server] store");
+    if (cfg_.tls_cert.empty() != cfg_.tls_key.empty()) {
+      return Status::InvalidArgument(std::string(name_) +
+                                     ": [server] tls_cert and tls_key go together");
+    }
     if (cfg_.listen.empty() && cfg_.unix_socket.empty()) {
       return Status::InvalidArgument(std::string(name_) +
                                      ": neither [server] listen nor unix_socket is set");
@@ -125,6 +129,10 @@ class Parser {
       cfg_.unix_socket = PathValue(v);
     } else if (key == "port_file") {
       cfg_.port_file = PathValue(v);
+    } else if (key == "tls_cert") {
+      cfg_.tls_cert = PathValue(v);
+    } else if (key == "tls_key") {
+      cfg_.tls_key = PathValue(v);
     } else if (key == "store") {
       cfg_.store = PathValue(v);
     } else if (key == "create_store") {

@@ -7,6 +7,8 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 
 #include "log.h"
 #include "services.h"
@@ -109,6 +111,7 @@ kj::Promise<uint32_t> Server::Listen() {
   return unix_ready.then([this]() -> kj::Promise<uint32_t> {
     const std::string& listen = state_.config().listen;
     if (listen.empty()) return uint32_t(0);
+    if (!state_.config().tls_cert.empty()) SetUpTls();
     return io_.provider->getNetwork()
         .parseAddress(kj::StringPtr(listen.c_str()))
         .then([this](kj::Own<kj::NetworkAddress> addr) {
@@ -133,12 +136,54 @@ kj::Promise<void> Server::AcceptLoop(kj::ConnectionReceiver& listener, bool unix
   return listener.accept()
       .then([this, &listener, unix_socket](kj::Own<kj::AsyncIoStream> stream) {
         std::string peer = PeerName(*stream, unix_socket);
-        Serve(kj::mv(stream), std::move(peer));
+        if (tls_.get() != nullptr && !unix_socket) {
+          Handshake(kj::mv(stream), std::move(peer));
+        } else {
+          Serve(kj::mv(stream), std::move(peer));
+        }
         return AcceptLoop(listener, unix_socket);
       })
       .eagerlyEvaluate([](kj::Exception&& e) {
         LogError("accept_failed", {{"error", std::string(e.getDescription().cStr())}});
       });
+}
+
+void Server::SetUpTls() {
+  const DaemonConfig& cfg = state_.config();
+  auto read = [](const std::filesystem::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    if (!in) throw RpcError("io_error", "cannot read " + p.string());
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  };
+  const std::string cert = read(cfg.tls_cert), key = read(cfg.tls_key);
+  tls_keypair_ =
+      kj::heap<kj::TlsKeypair>(kj::TlsKeypair{kj::TlsPrivateKey(kj::StringPtr(key.c_str())),
+                                              kj::TlsCertificate(kj::StringPtr(cert.c_str()))});
+  kj::TlsContext::Options options;
+  options.defaultKeypair = *tls_keypair_;
+  tls_ = kj::heap<kj::TlsContext>(kj::mv(options));
+}
+
+void Server::Handshake(kj::Own<kj::AsyncIoStream> stream, std::string peer) {
+  // Handshakes in progress count against the refused-connection allowance, not the sessions.
+  if (handshaking_ >= state_.limits().max_connections + kMaxRefusedOpen) return;
+  ++handshaking_;
+  const uint32_t ms = std::max<uint32_t>(state_.limits().auth_timeout_ms, 1000);
+  connections_.add(
+      state_.timer()
+          .timeoutAfter(ms * kj::MILLISECONDS, tls_->wrapServer(kj::mv(stream)))
+          .then(
+              [this, peer](kj::Own<kj::AsyncIoStream> tls) {
+                --handshaking_;
+                Serve(kj::mv(tls), peer);
+              },
+              [this, peer](kj::Exception&& e) {
+                --handshaking_;
+                LogWarn("tls_handshake_failed",
+                        {{"peer", peer}, {"error", std::string(e.getDescription().cStr())}});
+              }));
 }
 
 void Server::Serve(kj::Own<kj::AsyncIoStream> stream, std::string peer) {

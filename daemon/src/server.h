@@ -7,10 +7,14 @@
 //   - max_connections: a connection over the limit gets a Gate that answers every call with
 //     "resource_exhausted: too many connections" and is closed after a short grace;
 //   - auth_timeout_ms: a connection that has not authenticated by then is closed.
+// With tls_cert/tls_key the TCP port speaks TLS only (kj-tls; the Unix socket stays plain). Each
+// accepted connection does its handshake on its own, within auth_timeout_ms, so a client that
+// never finishes one holds back nobody.
 // A protocol error or garbage on one connection ends that connection only.
 #pragma once
 
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 #include <kj/vector.h>
 
 #include <string>
@@ -39,12 +43,18 @@ class Server {
   };
 
   kj::Promise<void> AcceptLoop(kj::ConnectionReceiver& listener, bool unix_socket);
+  // Sets up tls_ from the config's PEM files; throws on a bad file.
+  void SetUpTls();
+  void Handshake(kj::Own<kj::AsyncIoStream> stream, std::string peer);
   void Serve(kj::Own<kj::AsyncIoStream> stream, std::string peer);
 
   ServiceState& state_;
   kj::AsyncIoContext& io_;
   uint32_t open_ = 0;  // before connections_: their destructors update it
   uint32_t refused_open_ = 0;
+  uint32_t handshaking_ = 0;
+  kj::Own<kj::TlsKeypair> tls_keypair_;  // before tls_, which refers to it
+  kj::Own<kj::TlsContext> tls_;
   ErrorHandler errors_;
   kj::TaskSet connections_;
   kj::Own<kj::ConnectionReceiver> tcp_, unix_;

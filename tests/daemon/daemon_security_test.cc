@@ -189,5 +189,59 @@ TEST(DaemonAuthTimeoutTest, UnauthenticatedConnectionsAreClosed) {
   EXPECT_TRUE((*scan)->Match({}).ok());
 }
 
+// A self-signed certificate for "localhost" made with the openssl tool (ca-certificates brings
+// it); false when the tool is missing.
+bool MakeCertificate(const fs::path& dir, const std::string& name) {
+  const std::string cmd =
+      "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 "
+      "-nodes -days 2 -subj /CN=localhost -addext "
+      "subjectAltName=DNS:localhost -keyout " +
+      (dir / (name + ".key")).string() + " -out " + (dir / (name + ".pem")).string() +
+      " >/dev/null 2>&1";
+  return std::system(cmd.c_str()) == 0;
+}
+
+// TLS on the TCP port: a client trusting the certificate works; one without TLS, or trusting
+// another certificate, or expecting another name, is refused; the daemon goes on serving.
+TEST(DaemonTlsTest, TlsPort) {
+  Daemon d;
+  if (!MakeCertificate(d.dir(), "server") || !MakeCertificate(d.dir(), "other")) {
+    GTEST_SKIP() << "the openssl tool is not installed";
+  }
+  d.server_extra = "tls_cert = " + (d.dir() / "server.pem").string() +
+                   "\ntls_key = " + (d.dir() / "server.key").string();
+  d.Start();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  client::ConnectOptions o;
+  o.address = d.address();
+  o.token = d.tokens().scan;
+  o.tls = true;
+  o.tls_ca_file = (d.dir() / "server.pem").string();
+  o.tls_server_name = "localhost";
+  o.timeout = std::chrono::milliseconds(10000);
+  auto c = client::Client::Connect(o);
+  ASSERT_TRUE(c.ok()) << c.error().ToString() << "\n" << d.Log();
+  bool ready = false;
+  for (int i = 0; i < 500 && !ready; ++i) {
+    ready = (*c)->Match({}).ok();
+    if (!ready) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(ready);
+
+  auto wrong_ca = o;
+  wrong_ca.tls_ca_file = (d.dir() / "other.pem").string();
+  EXPECT_FALSE(client::Client::Connect(wrong_ca).ok());
+  auto wrong_name = o;
+  wrong_name.tls_server_name = "example.org";
+  EXPECT_FALSE(client::Client::Connect(wrong_name).ok());
+  auto plain = o;
+  plain.tls = false;
+  plain.timeout = std::chrono::milliseconds(3000);
+  EXPECT_FALSE(client::Client::Connect(plain).ok());
+  EXPECT_TRUE(d.WaitForLog("event=tls_handshake_failed"));
+  EXPECT_TRUE(d.Alive());
+  EXPECT_TRUE((*c)->Match({}).ok());
+}
+
 }  // namespace
 }  // namespace hashmatch::testing

@@ -8,9 +8,11 @@
 #include <capnp/message.h>
 #include <capnp/rpc-twoparty.h>
 #include <kj/async-io.h>
+#include <kj/compat/tls.h>
 
 #include <fstream>
 #include <future>
+#include <sstream>
 #include <thread>
 
 #include "client_convert.h"
@@ -28,6 +30,8 @@ struct Client::Impl {
 
   // Loop-thread state.
   kj::Timer* timer = nullptr;
+  kj::Own<kj::TlsCertificate> tls_ca;
+  kj::Own<kj::TlsContext> tls;
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<capnp::TwoPartyVatNetwork> network;
   kj::Own<capnp::RpcSystem<capnp::rpc::twoparty::VatId>> rpc;
@@ -86,6 +90,31 @@ struct Client::Impl {
   }
 
   void Loop(std::promise<Error>* ready);
+
+  void SetUpTls() {
+    kj::TlsContext::Options o;
+    if (!options.tls_ca_file.empty()) {
+      std::ifstream in(options.tls_ca_file, std::ios::binary);
+      if (!in) throw KJ_EXCEPTION(FAILED, "cannot read tls_ca_file", options.tls_ca_file);
+      std::stringstream ss;
+      ss << in.rdbuf();
+      const std::string pem = ss.str();
+      tls_ca = kj::heap<kj::TlsCertificate>(kj::StringPtr(pem.c_str()));
+      o.useSystemTrustStore = false;
+      o.trustedCertificates = kj::arrayPtr(tls_ca.get(), 1);
+    }
+    tls = kj::heap<kj::TlsContext>(kj::mv(o));
+  }
+
+  // The name the server's certificate must carry.
+  std::string server_name_;
+  const std::string& ServerName() {
+    if (!options.tls_server_name.empty()) return options.tls_server_name;
+    std::string host = options.address.substr(0, options.address.rfind(':'));
+    if (host.size() >= 2 && host.front() == '[') host = host.substr(1, host.size() - 2);
+    server_name_ = host;
+    return server_name_;
+  }
 };
 
 void Client::Impl::Loop(std::promise<Error>* ready) {
@@ -98,6 +127,12 @@ void Client::Impl::Loop(std::promise<Error>* ready) {
                                     .then([](kj::Own<kj::NetworkAddress> addr) {
                                       return addr->connect().attach(kj::mv(addr));
                                     });
+                 if (options.tls) {
+                   SetUpTls();
+                   connect = connect.then([this](kj::Own<kj::AsyncIoStream> raw) {
+                     return tls->wrapClient(kj::mv(raw), kj::StringPtr(ServerName().c_str()));
+                   });
+                 }
                  stream = Bounded(kj::mv(connect)).wait(io.waitScope);
                })) {
     failed = ToError(*e);
@@ -130,6 +165,8 @@ void Client::Impl::Loop(std::promise<Error>* ready) {
   rpc = nullptr;
   network = nullptr;
   stream = nullptr;
+  tls = nullptr;
+  tls_ca = nullptr;
 }
 
 // Fails the call with permission_denied, without a round trip, when the grant lacks `cap`.

@@ -65,6 +65,8 @@ struct DaemonConfig {
   std::string listen = "127.0.0.1:7700";  // host:port (port 0: any free port); "" = no TCP
   std::filesystem::path unix_socket;      // "" = none
   std::filesystem::path port_file;        // written with the bound TCP port once listening
+  std::filesystem::path tls_cert;         // PEM certificate chain: the TCP port speaks TLS only
+  std::filesystem::path tls_key;          // PEM private key (both or neither)
   std::filesystem::path store;            // required
   bool create_store = false;              // create an empty store when `store` has none
   uint32_t workers = 0;                   // matching threads; 0 = one per CPU

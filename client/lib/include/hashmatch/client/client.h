@@ -214,6 +214,12 @@ struct ConnectOptions {
   std::string address = "127.0.0.1:7700";
   // Authenticate at once with this token when not empty (else call Authenticate).
   std::string token;
+  // TLS (a daemon with tls_cert/tls_key): the server's certificate is verified against
+  // tls_ca_file (PEM; empty: the system's trust store) and tls_server_name (empty: the host part
+  // of `address`; an IP address needs a certificate naming it, or a name here that it names).
+  bool tls = false;
+  std::string tls_ca_file;
+  std::string tls_server_name;
   // Largest answer accepted (a batch of 10,000 queries with many hits is large).
   uint64_t max_message_bytes = uint64_t(1) << 30;
   // Per call, including connecting; 0: none.
