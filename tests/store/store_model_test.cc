@@ -317,6 +317,33 @@ TEST(StoreModel, StateSurvivesReopenWithAndWithoutSnapshots) {
   }
 }
 
+TEST(StoreModel, LargeImportsTriggerSnapshots) {
+  TempDir dir;
+  StoreOptions o;
+  o.snapshot_log_bytes = 64 << 10;  // the staged import's file alone passes this
+  o.background_snapshots = false;
+  auto store = OpenStore(dir.path(), o);
+  ASSERT_TRUE(store->CreateSet({"S", SignalType::kPdq, 31}).ok());
+  auto txn = store->BeginImport("S").value();
+  std::vector<EntryRecord> recs;
+  for (int i = 0; i < 5000; ++i) recs.push_back(Rec(testing::Str("k", i), RandomCode(32, 13, i)));
+  ASSERT_TRUE(txn->Add(recs).ok());
+  ASSERT_TRUE(txn->Commit(std::nullopt).ok());
+  EXPECT_TRUE(store->WaitForSnapshot().ok());
+  int snaps = 0, stages = 0;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
+    snaps += e.path().extension() == ".snap";
+    stages += e.path().extension() == ".stage";
+  }
+  EXPECT_EQ(snaps, 1);
+  EXPECT_EQ(stages, 0);  // covered by the snapshot: removed
+  const std::string want = Dump(*store->GetSnapshot());
+  store.reset();
+  store = OpenStore(dir.path(), o);
+  EXPECT_EQ(store->recovery().replayed, 0u);
+  EXPECT_EQ(Dump(*store->GetSnapshot()), want);
+}
+
 TEST(StoreModel, ReadOnlyOpenAndLocking) {
   TempDir dir;
   auto store = OpenStore(dir.path());

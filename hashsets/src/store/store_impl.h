@@ -117,6 +117,9 @@ class HashSetStoreImpl final : public HashSetStore {
   uint64_t open_stage_number_ = 0;
   // Staging files named by committed transactions still in the live logs: (file, sequence).
   std::vector<std::pair<uint64_t, uint64_t>> live_stages_;
+  // Bytes of the staging files committed since the last log rotation: they count towards
+  // snapshot_log_bytes like the log's own (a reopen replays them too).
+  uint64_t staged_bytes_ = 0;
   // Index files of the live snapshot: set id -> (snapshot number, set version it holds).
   std::map<uint32_t, std::pair<uint64_t, uint64_t>> index_files_;
 

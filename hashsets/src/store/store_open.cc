@@ -44,8 +44,7 @@ bool IndexMatches(const StaticIndex& index, const SetState& s) {
 }  // namespace
 
 HashSetStoreImpl::HashSetStoreImpl(fs::path dir, const StoreOptions& options)
-    : dir_(std::move(dir)), options_(options), env_(options.env ? options.env : Env::Default()) {
-}
+    : dir_(std::move(dir)), options_(options), env_(options.env ? options.env : Env::Default()) {}
 
 HashSetStoreImpl::~HashSetStoreImpl() {
   (void)WaitForSnapshot();
@@ -226,7 +225,10 @@ Status HashSetStoreImpl::ReplayLog(uint64_t number, bool last, uint64_t snapshot
                                 " does not apply: " + p.status().message());
     }
     if (Status s = InstallAndPublish(*t, &p.value()); !s.ok()) return s;
-    if (t->staged) live_stages_.emplace_back(t->staged->file_number, t->sequence);
+    if (t->staged) {
+      live_stages_.emplace_back(t->staged->file_number, t->sequence);
+      staged_bytes_ += t->staged->file_bytes;
+    }
     ++recovery_.replayed;
   }
   if (reader.torn_tail()) {

@@ -95,6 +95,7 @@ Status HashSetStoreImpl::SnapshotNow() {
     (void)log_->Close();  // every record in it was fsynced by its commit
     log_ = std::move(writer);
     log_number_ = new_log;
+    staged_bytes_ = 0;
     v = Current();
     snap = next_file_number_++;
   }

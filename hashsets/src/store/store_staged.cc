@@ -191,7 +191,11 @@ Result<CommitStats> HashSetStoreImpl::CommitStaged(uint32_t set_id, const ApplyO
     auto p = PrepareTxn(*cur, t);  // reads the staging file back, as replay will
     if (!p.ok()) return p.status();
     auto c = CommitLocked(std::move(t), std::move(p).value());
-    if (c.ok()) live_stages_.emplace_back(ref.file_number, c->sequence);
+    if (c.ok()) {
+      live_stages_.emplace_back(ref.file_number, c->sequence);
+      staged_bytes_ += ref.file_bytes;
+      staged_open_ = false;  // now a committed file: a snapshot below may cover and remove it
+    }
     return c;
   }();
   MaybeSnapshot();
@@ -200,7 +204,7 @@ Result<CommitStats> HashSetStoreImpl::CommitStaged(uint32_t set_id, const ApplyO
 
 void HashSetStoreImpl::EndStaged(uint64_t file_number, bool committed) {
   std::lock_guard<std::mutex> lock(write_mu_);
-  staged_open_ = false;
+  if (open_stage_number_ == file_number) staged_open_ = false;  // (not a later import's)
   // After a failed log write the commit record may still be on disk and name the file: keep it
   // then (the next open removes it if no commit names it).
   if (!committed && error_.ok()) (void)env_->RemoveFile(dir_ / StageFileName(file_number));

@@ -119,7 +119,9 @@ void HashSetStoreImpl::MaybeSnapshot() {
   if (options_.read_only || options_.snapshot_log_bytes == 0) return;
   {
     std::lock_guard<std::mutex> lock(write_mu_);
-    if (!log_ || !error_.ok() || log_->Size() < options_.snapshot_log_bytes) return;
+    if (!log_ || !error_.ok() || log_->Size() + staged_bytes_ < options_.snapshot_log_bytes) {
+      return;
+    }
   }
   if (!options_.background_snapshots) {
     Status s = SnapshotNow();

@@ -52,8 +52,8 @@ struct StoreOptions {
   bool error_if_exists = false;
   // Open without the lock, write nothing (no log trimming, no cleanup); writes are refused.
   bool read_only = false;
-  // Write a snapshot (and start a new log) once the log holds this many bytes since the last one;
-  // 0: only when WriteSnapshot is called.
+  // Write a snapshot (and start a new log) once the log, plus the staging files of the imports
+  // committed since the last one, hold this many bytes; 0: only when WriteSnapshot is called.
   uint64_t snapshot_log_bytes = uint64_t(256) << 20;
   // Take automatic snapshots on a background thread (true) or in the committing call (false).
   bool background_snapshots = true;
