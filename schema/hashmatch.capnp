@@ -93,6 +93,8 @@ struct QueryResult {
   suppressed @3 :List(Hit);  # hits cancelled by a suppress set (an allow-list of known benign)
   suppressors @4 :List(Hit); # the suppress-set hits that cancelled them
   truncated @5 :Bool;        # more hits existed than the per-query cap; the nearest are kept
+  quarantined @6 :List(Hit); # hits of entries quarantined for a sudden surge of matches: not
+                             # matches until an admin releases the entry (docs/daemon.md)
 }
 
 struct SearchedSet {
@@ -181,6 +183,19 @@ interface SetAdmin {
   dropSet @4 (name :Text) -> ();
   setEntryEnabled @5 (set :Text, key :Text, enabled :Bool) -> (set :SetInfo);
   # Disables (or re-enables) one entry, e.g. a confirmed false positive.
+
+  listQuarantined @6 () -> (entries :List(QuarantinedEntry));
+  releaseQuarantined @7 (set :Text, key :Text) -> (released :Bool);
+  # Entries quarantined for a sudden surge of matches, and releasing one (its current rate then
+  # counts as usual). False when it was not quarantined.
+}
+
+struct QuarantinedEntry {
+  set @0 :Text;
+  key @1 :Text;
+  since @2 :Int64;           # unix seconds
+  hitsThisMinute @3 :UInt64;
+  usualPerMinute @4 :Float64;
 }
 
 # ---- Sync -----------------------------------------------------------------------------------------

@@ -189,7 +189,7 @@ int RunRemoteMatch(int argc, char** argv) {
   client::MatchOptions mo;
   mo.sets = o.sets;
   mo.threshold = o.threshold;
-  size_t hits = 0, truncated = 0, suppressed = 0;
+  size_t hits = 0, truncated = 0, suppressed = 0, quarantined = 0;
   std::map<std::string, uint64_t> versions;
   for (size_t start = 0; start < queries.size(); start += o.batch) {
     const size_t end = std::min(queries.size(), start + o.batch);
@@ -210,6 +210,12 @@ int RunRemoteMatch(int argc, char** argv) {
       for (const client::Hit& h : qr.hits) Print(o, queries[i], h, versions);
       hits += qr.hits.size();
       suppressed += qr.suppressed.size();
+      for (const client::Hit& h : qr.quarantined) {
+        ++quarantined;
+        std::cerr << "hashmatch: " << queries[i].source << ": " << h.set << "/" << h.key
+                  << " at distance " << h.distance
+                  << " is quarantined (a surge of matches); not reported as a match\n";
+      }
       if (qr.truncated) {
         ++truncated;
         std::cerr << "hashmatch: " << queries[i].source << ": more hits than the server's cap; "
@@ -223,8 +229,9 @@ int RunRemoteMatch(int argc, char** argv) {
     searched += (searched.empty() ? "" : ", ") + name + " v" + std::to_string(version);
   }
   std::fprintf(stderr,
-               "hashmatch: %zu queries, %zu matches (%zu suppressed) via %s; searched: %s\n",
-               queries.size(), hits, suppressed, o.server.server.c_str(),
+               "hashmatch: %zu queries, %zu matches (%zu suppressed, %zu quarantined) via %s; "
+               "searched: %s\n",
+               queries.size(), hits, suppressed, quarantined, o.server.server.c_str(),
                searched.empty() ? "no sets" : searched.c_str());
   return all_ok && truncated == 0 ? 0 : 1;
 }

@@ -8,6 +8,7 @@
 //   hashmatch sets update NAME [--threshold N] [--kind K] [--enable|--disable]
 //   hashmatch sets drop NAME
 //   hashmatch sets enable-entry|disable-entry NAME KEY
+//   hashmatch sets quarantined | release NAME KEY     (entries quarantined for a surge of matches)
 //   hashmatch sync SET FILE... [--checkpoint C] [--full-list] [--page-size N]
 //   hashmatch sync SET --show-checkpoint
 //
@@ -32,7 +33,8 @@ const char kRemoteUsage[] =
     "[--dihedral] [--min-quality N] [--format text|jsonl] [--batch N] HASH|FILE|DIR...\n"
     "       (with --server: also --tls, --tls-ca FILE, --tls-name NAME for a TLS port)\n"
     "       hashmatch sets list|show NAME|create NAME|update NAME|drop NAME|enable-entry NAME KEY|"
-    "disable-entry NAME KEY --server ADDR --token-file F [--type T] [--threshold N] "
+    "disable-entry NAME KEY|quarantined|release NAME KEY --server ADDR --token-file F [--type T] "
+    "[--threshold N] "
     "[--kind match|suppress] [--disabled] [--refuse-degenerate] [--enable|--disable] "
     "[--format text|jsonl]\n"
     "       hashmatch sync SET FILE...|--show-checkpoint --server ADDR --token-file F "
@@ -194,9 +196,10 @@ int RunSets(int argc, char** argv) {
     }
   }
   const std::string action = c.words.empty() ? "list" : c.words[0];
-  const size_t want = action == "list"                                        ? 1
-                      : action == "enable-entry" || action == "disable-entry" ? 3
-                                                                              : 2;
+  const size_t want = action == "list" || action == "quarantined" ? 1
+                      : action == "enable-entry" || action == "disable-entry" || action == "release"
+                          ? 3
+                          : 2;
   if (c.words.size() > want || (action != "list" && c.words.size() != want)) {
     return Usage("sets " + action + ": wrong arguments");
   }
@@ -211,6 +214,23 @@ int RunSets(int argc, char** argv) {
     if (!sets.ok()) return Fail(sets.error());
     for (const client::SetInfo& s : *sets) PrintSet(s, c.jsonl);
     return 0;
+  }
+  if (action == "quarantined") {
+    auto entries = client->ListQuarantined();
+    if (!entries.ok()) return Fail(entries.error());
+    for (const client::QuarantinedEntry& e : *entries) {
+      std::printf("%s %s since=%s hits_this_minute=%llu usual_per_minute=%.1f\n", e.set.c_str(),
+                  e.key.c_str(), TimeText(e.since).c_str(),
+                  static_cast<unsigned long long>(e.hits_this_minute), e.usual_per_minute);
+    }
+    return 0;
+  }
+  if (action == "release") {
+    auto released = client->ReleaseQuarantined(c.words[1], c.words[2]);
+    if (!released.ok()) return Fail(released.error());
+    std::fprintf(stderr, "hashmatch: %s/%s %s\n", c.words[1].c_str(), c.words[2].c_str(),
+                 *released ? "released" : "was not quarantined");
+    return *released ? 0 : 1;
   }
   const std::string& name = c.words[1];
   client::Result<client::SetInfo> r = client::Error{"invalid_argument", "unknown action"};

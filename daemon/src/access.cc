@@ -26,6 +26,8 @@ constexpr MethodAccess kTable[] = {
     {"SetAdmin.configureSet", kAdmin, false},
     {"SetAdmin.dropSet", kAdmin, false},
     {"SetAdmin.setEntryEnabled", kAdmin, false},
+    {"SetAdmin.listQuarantined", kAdmin, false},
+    {"SetAdmin.releaseQuarantined", kAdmin, false},
     // Sync: a sync:SET token writes to SET only; operators to any set.
     {"Sync.applyPage", kSync | kAdmin, true},
     {"Sync.getCheckpoint", kSync | kAdmin, true},

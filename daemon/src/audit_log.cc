@@ -74,7 +74,7 @@ Result<size_t> AuditLog::Record(const std::string& principal, const std::string&
   size_t lines = 0;
   for (size_t q = 0; q < result.queries.size(); ++q) {
     const EngineQueryResult& r = result.queries[q];
-    for (const auto* list : {&r.hits, &r.suppressed}) {
+    for (const auto* list : {&r.hits, &r.suppressed, &r.quarantined}) {
       for (const EngineHit& h : *list) {
         out += prefix + ",\"set\":" + Json(h.hit.set) +
                ",\"set_version\":" + std::to_string(versions[h.hit.set]) +
@@ -82,7 +82,10 @@ Result<size_t> AuditLog::Record(const std::string& principal, const std::string&
                ",\"distance\":" + std::to_string(h.hit.distance) +
                ",\"query\":" + std::to_string(q) +
                ",\"sequence\":" + std::to_string(result.sequence) +
-               (list == &r.suppressed ? ",\"suppressed\":true" : "") + "}\n";
+               (list == &r.suppressed    ? ",\"suppressed\":true"
+                : list == &r.quarantined ? ",\"quarantined\":true"
+                                         : "") +
+               "}\n";
         ++lines;
       }
     }

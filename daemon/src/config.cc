@@ -61,7 +61,7 @@ class Parser {
         if (line.back() != ']') return Error("expected ']' at the end of a section header");
         section_ = std::string(Trim(line.substr(1, line.size() - 2)));
         if (section_ != "server" && section_ != "limits" && section_ != "tokens" &&
-            section_ != "testing") {
+            section_ != "testing" && section_ != "quarantine") {
           return Error("unknown section [" + section_ + "]");
         }
         continue;
@@ -116,6 +116,7 @@ class Parser {
     if (section_ == "server") return SetServer(key, v);
     if (section_ == "limits") return SetLimit(key, v);
     if (section_ == "testing") return SetTesting(key, v);
+    if (section_ == "quarantine") return SetQuarantine(key, v);
     return SetToken(key, v);
   }
 
@@ -204,6 +205,22 @@ class Parser {
     if (key == "match_delay_ms") return Number(key, v, &t.match_delay_ms);
     if (key == "match_delay_min_hashes") return Number(key, v, &t.match_delay_min_hashes);
     return Error("unknown key '" + key + "' in [testing]");
+  }
+
+  Status SetQuarantine(const std::string& key, const std::string& v) {
+    QuarantineSettings& q = cfg_.quarantine;
+    if (key == "min_hits_per_minute") return Number(key, v, &q.min_hits_per_minute);
+    if (key == "surge_factor") {
+      try {
+        size_t used = 0;
+        q.surge_factor = std::stod(v, &used);
+        if (used != v.size() || q.surge_factor < 1) throw 0;
+      } catch (...) {
+        return Error("surge_factor expects a number >= 1, got '" + v + "'");
+      }
+      return Status::Ok();
+    }
+    return Error("unknown key '" + key + "' in [quarantine]");
   }
 
   // NAME = SHA256-HEX ROLE [ROLE...]

@@ -53,6 +53,7 @@ struct EngineHit {
 struct EngineQueryResult {
   Status error;
   std::vector<EngineHit> hits, suppressed, suppressors;
+  std::vector<EngineHit> quarantined;  // filled by HotEntries (hot_entries.h), not the engine
   bool truncated = false;
 };
 

@@ -25,11 +25,14 @@ struct JobOutput {
 // Who is asking, for the audit log.
 struct Caller {
   AuditLog* audit = nullptr;
+  HotEntries* hot = nullptr;
   std::string principal, roles;
 };
 
-void Audit(const Caller& caller, const EngineResult& result) {
-  if (caller.audit == nullptr || result.total_hits == 0) return;
+// After matching, on the worker: surging entries are quarantined, then every hit is audited.
+void Audit(const Caller& caller, EngineResult& result) {
+  caller.hot->Apply(&result);
+  if (caller.audit == nullptr) return;
   auto n = caller.audit->Record(caller.principal, caller.roles, result);
   if (!n.ok()) LogError("audit_failed", {{"error", n.status().ToString()}});
 }
@@ -152,7 +155,7 @@ class MatcherImpl final : public wire::Matcher::Server, ServiceBase {
 
  private:
   Caller MakeCaller() const {
-    Caller c{state_.audit(), who_->name, {}};
+    Caller c{state_.audit(), &state_.hot(), who_->name, {}};
     for (const std::string& r : who_->role_names) c.roles += (c.roles.empty() ? "" : ",") + r;
     return c;
   }

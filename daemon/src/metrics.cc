@@ -97,6 +97,9 @@ std::string RenderMetrics(ServiceState& state) {
   o << "hashmatch_connections_refused_total " << s.connections_refused.load() << "\n";
   Head(o, "hashmatch_auth_failures_total", "counter", "Wrong tokens presented.");
   o << "hashmatch_auth_failures_total " << s.auth_failures.load() << "\n";
+  Head(o, "hashmatch_quarantined_entries", "gauge",
+       "Entries quarantined for a sudden surge of matches.");
+  o << "hashmatch_quarantined_entries " << state.hot().quarantined() << "\n";
   Head(o, "hashmatch_worker_queue", "gauge", "Calls waiting for a worker.");
   o << "hashmatch_worker_queue " << state.pool().queued() << "\n";
 

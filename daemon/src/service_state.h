@@ -20,6 +20,7 @@
 #include "hashmatch/core/status.h"
 #include "hashmatch/daemon/config.h"
 #include "hashmatch/hashsets/hash_set_store.h"
+#include "hot_entries.h"
 #include "tokens.h"
 #include "worker_pool.h"
 
@@ -93,6 +94,8 @@ class ServiceState {
   // draining: never an empty answer that could read as "no match".
   std::shared_ptr<HashSetStore> RequireStore() const;
 
+  HotEntries& hot() { return hot_; }
+
   // The audit log, or nullptr; set before serving.
   AuditLog* audit() const { return audit_.get(); }
   void SetAudit(std::unique_ptr<AuditLog> audit) { audit_ = std::move(audit); }
@@ -127,6 +130,7 @@ class ServiceState {
   std::string failure_;
   std::shared_ptr<const TokenTable> tokens_;
   std::unique_ptr<AuditLog> audit_;
+  HotEntries hot_;
 };
 
 }  // namespace hashmatch::daemon

@@ -69,6 +69,35 @@ class SetAdminImpl final : public wire::SetAdmin::Server, ServiceBase {
     });
   }
 
+  kj::Promise<void> listQuarantined(ListQuarantinedContext ctx) override {
+    return Serve("SetAdmin.listQuarantined", {}, [this, ctx]() mutable -> kj::Promise<void> {
+      const std::vector<QuarantinedEntry> entries = state_.hot().List();
+      auto list = ctx.getResults().initEntries(entries.size());
+      for (size_t i = 0; i < entries.size(); ++i) {
+        list[i].setSet(entries[i].set);
+        list[i].setKey(entries[i].key);
+        list[i].setSince(entries[i].since);
+        list[i].setHitsThisMinute(entries[i].hits_this_minute);
+        list[i].setUsualPerMinute(entries[i].usual_per_minute);
+      }
+      return kj::READY_NOW;
+    });
+  }
+
+  kj::Promise<void> releaseQuarantined(ReleaseQuarantinedContext ctx) override {
+    return Serve("SetAdmin.releaseQuarantined", {}, [this, ctx]() mutable -> kj::Promise<void> {
+      const std::string set(TextView(ctx.getParams().getSet())),
+          key(TextView(ctx.getParams().getKey()));
+      const bool released = state_.hot().Release(set, key);
+      LogInfo("quarantine_release", {{"principal", who_->name},
+                                     {"set", set},
+                                     {"key", key},
+                                     {"released", released ? "true" : "false"}});
+      ctx.getResults().setReleased(released);
+      return kj::READY_NOW;
+    });
+  }
+
   kj::Promise<void> setEntryEnabled(SetEntryEnabledContext ctx) override {
     return Serve("SetAdmin.setEntryEnabled", {}, [this, ctx]() mutable -> kj::Promise<void> {
       auto store = state_.RequireStore();

@@ -129,6 +129,7 @@ void FillMatchResult(wire::MatchResult::Builder out, const EngineResult& r) {
     FillHits(b.initHits(q.hits.size()), q.hits);
     FillHits(b.initSuppressed(q.suppressed.size()), q.suppressed);
     FillHits(b.initSuppressors(q.suppressors.size()), q.suppressors);
+    FillHits(b.initQuarantined(q.quarantined.size()), q.quarantined);
     b.setTruncated(q.truncated);
   }
 }

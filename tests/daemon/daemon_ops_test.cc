@@ -125,5 +125,49 @@ TEST(DaemonOpsTest, AuditLogRecordsEveryHitAndReopensOnSighup) {
   EXPECT_EQ(ReadLines(d.dir() / "audit.1").size(), 2u);
 }
 
+// An entry that suddenly matches far more than usual is quarantined: its hits come back as
+// quarantined, not as matches, until an admin releases it.
+TEST(DaemonOpsTest, SurgingEntriesAreQuarantinedUntilReleased) {
+  Daemon d("[quarantine]\nmin_hits_per_minute = 5\nsurge_factor = 2\n");
+  d.server_extra = "audit_log = " + (d.dir() / "audit.jsonl").string();
+  d.StartReady();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  auto admin = d.Admin();
+  const std::string other = "6745a555e6786eac6c28974c696558eccdd4c3ced8e91f1c865530d972b909a6";
+  MakePdqSet(*admin, "setA", {kHash, other});
+  std::vector<client::Query> q(8, client::Query{{{"pdq", kHash, {}}}, -1});
+  q.push_back(client::Query{{{"pdq", other, {}}}, -1});
+  auto r = admin->Match(q);
+  ASSERT_TRUE(r.ok()) << r.error().ToString();
+  for (size_t i = 0; i < 8; ++i) {
+    const bool hot = i >= 5;  // the 6th hit in a minute is over 5 and over 2x the usual (none)
+    EXPECT_EQ(r->results[i].hits.size(), hot ? 0u : 1u) << i;
+    EXPECT_EQ(r->results[i].quarantined.size(), hot ? 1u : 0u) << i;
+  }
+  EXPECT_EQ(r->results[8].hits.size(), 1u);  // another entry is not affected
+  EXPECT_TRUE(d.WaitForLog("event=entry_quarantined set=setA key=k0"));
+  size_t audited_quarantined = 0;
+  for (const std::string& l : ReadLines(d.dir() / "audit.jsonl")) {
+    audited_quarantined += l.find("\"quarantined\":true") != std::string::npos;
+  }
+  EXPECT_EQ(audited_quarantined, 3u);
+
+  auto list = admin->ListQuarantined();
+  ASSERT_TRUE(list.ok()) << list.error().ToString();
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].key, "k0");
+  auto scan = d.Connect(d.tokens().scan);
+  ASSERT_TRUE(scan.ok());
+  EXPECT_EQ((*scan)->ReleaseQuarantined("setA", "k0").error().code, "permission_denied");
+  auto released = admin->ReleaseQuarantined("setA", "k0");
+  ASSERT_TRUE(released.ok());
+  EXPECT_TRUE(*released);
+  EXPECT_FALSE(*admin->ReleaseQuarantined("setA", "k0"));
+  auto again = (*scan)->Match({q[0]});
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->results[0].hits.size(), 1u);
+  EXPECT_TRUE(admin->ListQuarantined()->empty());
+}
+
 }  // namespace
 }  // namespace hashmatch::testing

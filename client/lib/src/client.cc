@@ -346,6 +346,30 @@ Result<SetInfo> Client::SetEntryEnabled(const std::string& set, const std::strin
   });
 }
 
+Result<std::vector<QuarantinedEntry>> Client::ListQuarantined() {
+  Impl* d = impl_.get();
+  return d->Call<std::vector<QuarantinedEntry>>([&]() {
+    return Require(d->sets, "set admin").listQuarantinedRequest().send().then([](auto r) {
+      std::vector<QuarantinedEntry> out;
+      for (auto e : r.getEntries()) {
+        out.push_back(QuarantinedEntry{e.getSet().cStr(), e.getKey().cStr(), e.getSince(),
+                                       e.getHitsThisMinute(), e.getUsualPerMinute()});
+      }
+      return out;
+    });
+  });
+}
+
+Result<bool> Client::ReleaseQuarantined(const std::string& set, const std::string& key) {
+  Impl* d = impl_.get();
+  return d->Call<bool>([&]() {
+    auto req = Require(d->sets, "set admin").releaseQuarantinedRequest();
+    req.setSet(set);
+    req.setKey(key);
+    return req.send().then([](auto r) { return r.getReleased(); });
+  });
+}
+
 Result<CommitStats> Client::ApplyPage(const std::string& set, const Page& page) {
   Impl* d = impl_.get();
   return d->Call<CommitStats>([&]() {

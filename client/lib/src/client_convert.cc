@@ -170,6 +170,7 @@ MatchResponse ToMatchResponse(wire::MatchResult::Reader in) {
     out.hits = ToHits(q.getHits());
     out.suppressed = ToHits(q.getSuppressed());
     out.suppressors = ToHits(q.getSuppressors());
+    out.quarantined = ToHits(q.getQuarantined());
     out.truncated = q.getTruncated();
     r.results.push_back(std::move(out));
   }

@@ -58,6 +58,12 @@ struct TestingConfig {
   uint32_t match_delay_min_hashes = 1;
 };
 
+// Quarantine of entries whose matches surge (daemon/src/hot_entries.h).
+struct QuarantineSettings {
+  uint32_t min_hits_per_minute = 0;  // 0: off
+  double surge_factor = 10;          // times the entry's usual hits per minute
+};
+
 struct DaemonConfig {
   std::filesystem::path path;  // the file it was read from ("" when parsed from text)
 
@@ -76,6 +82,7 @@ struct DaemonConfig {
   std::filesystem::path http_port_file;   // written with the bound HTTP port
 
   Limits limits;
+  QuarantineSettings quarantine;
   std::vector<TokenConfig> tokens;
   TestingConfig testing;
 };

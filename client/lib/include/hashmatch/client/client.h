@@ -95,6 +95,7 @@ struct QueryResult {
   std::vector<Hit> hits;
   std::vector<Hit> suppressed;   // cancelled by a suppress set
   std::vector<Hit> suppressors;  // the suppress-set hits that cancelled them
+  std::vector<Hit> quarantined;  // hits of entries quarantined for a surge of matches: not matches
   bool truncated = false;        // more hits existed than the cap
 };
 
@@ -170,6 +171,13 @@ struct CommitStats {
   uint64_t records = 0, added = 0, updated = 0, deleted = 0, unchanged = 0, stale = 0, skipped = 0,
            quarantined = 0;
   std::vector<std::string> notes;
+};
+
+struct QuarantinedEntry {
+  std::string set, key;
+  int64_t since = 0;
+  uint64_t hits_this_minute = 0;
+  double usual_per_minute = 0;
 };
 
 struct SetCheckpoint {
@@ -253,6 +261,9 @@ class Client {
   Result<SetInfo> ConfigureSet(const std::string& name, const SetUpdate& update);
   Error DropSet(const std::string& name);
   Result<SetInfo> SetEntryEnabled(const std::string& set, const std::string& key, bool enabled);
+  // Entries quarantined for a sudden surge of matches (admin), and releasing one.
+  Result<std::vector<QuarantinedEntry>> ListQuarantined();
+  Result<bool> ReleaseQuarantined(const std::string& set, const std::string& key);
 
   // Sync (sync:SET for that set, admin).
   Result<CommitStats> ApplyPage(const std::string& set, const Page& page);
