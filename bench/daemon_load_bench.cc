@@ -1,0 +1,354 @@
+// daemon_load_bench: hashmatchd under load, beside the same matching in-process.
+//
+// It starts the real hashmatchd on a temporary store, fills one PDQ set with N random codes
+// through sync pages, then measures, for each connection count C:
+//   1. capacity: C clients send batches back to back for S seconds (closed loop), queries/s;
+//   2. open loop: C clients send single-hash requests on a fixed schedule at a total rate of
+//      `--load` x the single-hash capacity; each latency is measured from the request's scheduled
+//      time, not from when a late client got round to sending it (no coordinated omission), and
+//      p50/p99/p999 are reported;
+// and, in-process, the store's Match on the same snapshot (read-only open of the daemon's store)
+// with as many threads as the daemon has workers, batched and single.
+//
+//   daemon_load_bench --daemon build/release/daemon/hashmatchd [--entries 1000000] [--batch 1000]
+//                     [--connections 1,16,64] [--seconds 5] [--load 0.5] [--workers N]
+//
+// Queries: random codes, 10% of them within 8 bits of a listed code (so some hit).
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "hashmatch/client/client.h"
+#include "hashmatch/core/digest.h"
+#include "hashmatch/core/hex.h"
+#include "hashmatch/hashsets/hash_set_store.h"
+
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+using hashmatch::client::Client;
+
+struct Options {
+  std::string daemon;
+  size_t entries = 1000000;
+  size_t batch = 1000;
+  std::vector<int> connections{1, 16, 64};
+  double seconds = 5;
+  double load = 0.5;
+  unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+};
+
+std::array<uint8_t, 32> RandomCode(std::mt19937_64& rng) {
+  std::array<uint8_t, 32> c;
+  for (size_t i = 0; i < 32; i += 8) {
+    const uint64_t v = rng();
+    std::memcpy(c.data() + i, &v, 8);
+  }
+  return c;
+}
+
+std::vector<std::array<uint8_t, 32>> Queries(const std::vector<std::array<uint8_t, 32>>& listed,
+                                             size_t n, uint64_t seed) {
+  std::mt19937_64 rng(seed);
+  std::vector<std::array<uint8_t, 32>> out(n);
+  for (auto& q : out) {
+    if (rng() % 10 == 0) {
+      q = listed[rng() % listed.size()];
+      for (int f = int(rng() % 9); f > 0; --f) q[rng() % 32] ^= uint8_t(1u << (rng() % 8));
+    } else {
+      q = RandomCode(rng);
+    }
+  }
+  return out;
+}
+
+std::vector<hashmatch::client::Query> ToQueries(const std::vector<std::array<uint8_t, 32>>& codes,
+                                                size_t from, size_t n) {
+  std::vector<hashmatch::client::Query> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto& c = codes[(from + i) % codes.size()];
+    out[i].hashes = {hashmatch::client::Hash{"pdq", "", {c.begin(), c.end()}}};
+  }
+  return out;
+}
+
+double Percentile(std::vector<double>& v, double p) {
+  if (v.empty()) return 0;
+  const size_t k = std::min(v.size() - 1, size_t(p * double(v.size())));
+  std::nth_element(v.begin(), v.begin() + long(k), v.end());
+  return v[k];
+}
+
+class DaemonProcess {
+ public:
+  DaemonProcess(const Options& o, const fs::path& dir, const std::string& token) : dir_(dir) {
+    std::ofstream(dir / "conf") << "[server]\nlisten = 127.0.0.1:0\nport_file = "
+                                << (dir / "port").string()
+                                << "\nstore = " << (dir / "store").string()
+                                << "\ncreate_store = true\nworkers = " << o.workers
+                                << "\n[limits]\nmax_batch = " << std::max<size_t>(o.batch, 10000)
+                                << "\nmax_page_records = 100000\nmax_connections = 1024\n"
+                                << "max_queued_calls = 100000\ncall_deadline_ms = 600000\n"
+                                << "[tokens]\nbench = "
+                                << hashmatch::ToHex(*hashmatch::Sha256(std::span<const uint8_t>(
+                                       reinterpret_cast<const uint8_t*>(token.data()),
+                                       token.size())))
+                                << " admin\n";
+    pid_ = fork();
+    if (pid_ == 0) {
+      const std::string log = (dir / "log").string(), conf = (dir / "conf").string();
+      if (!std::freopen(log.c_str(), "w", stderr)) _exit(126);
+      execl(o.daemon.c_str(), "hashmatchd", "--config", conf.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    for (int i = 0; i < 600 && port_ == 0; ++i) {
+      std::ifstream in(dir / "port");
+      in >> port_;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+  }
+  ~DaemonProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGTERM);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  bool ok() const { return port_ != 0; }
+
+ private:
+  fs::path dir_;
+  pid_t pid_ = -1;
+  int port_ = 0;
+};
+
+std::unique_ptr<Client> Connect(const std::string& address, const std::string& token) {
+  hashmatch::client::ConnectOptions c;
+  c.address = address;
+  c.token = token;
+  c.timeout = std::chrono::milliseconds(600000);
+  auto r = Client::Connect(c);
+  if (!r.ok()) {
+    std::cerr << "connect: " << r.error().ToString() << "\n";
+    std::exit(1);
+  }
+  return std::move(r.value());
+}
+
+// C clients, back to back, `batch` queries per call, for `seconds`: queries per second.
+double Capacity(const std::string& address, const std::string& token, int connections, size_t batch,
+                double seconds, const std::vector<std::array<uint8_t, 32>>& codes) {
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < connections; ++i) clients.push_back(Connect(address, token));
+  std::atomic<uint64_t> done{0};
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int i = 0; i < connections; ++i) {
+    threads.emplace_back([&, i]() {
+      size_t from = size_t(i) * 7919;
+      while (Clock::now() < until) {
+        auto r = clients[size_t(i)]->Match(ToQueries(codes, from, batch));
+        if (!r.ok()) {
+          std::cerr << "match: " << r.error().ToString() << "\n";
+          return;
+        }
+        from += batch;
+        done += batch;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  return double(done) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+struct OpenLoop {
+  double offered = 0, achieved = 0, p50 = 0, p99 = 0, p999 = 0;
+};
+
+// Single-hash requests at `rate` per second in total, spread over C clients on fixed schedules.
+OpenLoop RunOpenLoop(const std::string& address, const std::string& token, int connections,
+                     double rate, double seconds,
+                     const std::vector<std::array<uint8_t, 32>>& codes) {
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < connections; ++i) clients.push_back(Connect(address, token));
+  const double interval = double(connections) / rate;  // seconds between one client's requests
+  const size_t per_client = std::max<size_t>(1, size_t(seconds / interval));
+  std::vector<std::vector<double>> lat(static_cast<size_t>(connections));
+  const auto start = Clock::now() + std::chrono::milliseconds(100);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < connections; ++i) {
+    threads.emplace_back([&, i]() {
+      // Clients are staggered across one interval so the total rate is even.
+      const double offset = interval * double(i) / double(connections);
+      for (size_t k = 0; k < per_client; ++k) {
+        const auto due = start + std::chrono::duration_cast<Clock::duration>(
+                                     std::chrono::duration<double>(offset + double(k) * interval));
+        std::this_thread::sleep_until(due);
+        auto r = clients[size_t(i)]->Match(ToQueries(codes, size_t(i) * 100003 + k, 1));
+        if (!r.ok()) continue;
+        lat[size_t(i)].push_back(std::chrono::duration<double>(Clock::now() - due).count());
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  std::vector<double> all;
+  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
+  OpenLoop r;
+  r.offered = rate;
+  r.achieved = double(all.size()) / (double(per_client) * interval);
+  r.p50 = Percentile(all, 0.5) * 1e3;
+  r.p99 = Percentile(all, 0.99) * 1e3;
+  r.p999 = Percentile(all, 0.999) * 1e3;
+  return r;
+}
+
+// The store's Match in-process, `threads` threads, `batch` queries per call: queries per second.
+double InProcess(const hashmatch::StoreSnapshot& snap, unsigned threads, size_t batch,
+                 double seconds, const std::vector<std::array<uint8_t, 32>>& codes) {
+  std::atomic<uint64_t> done{0};
+  const auto until = Clock::now() + std::chrono::duration<double>(seconds);
+  const auto start = Clock::now();
+  std::vector<std::thread> pool;
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t]() {
+      std::vector<uint8_t> flat(batch * 32);
+      size_t from = size_t(t) * 7919;
+      hashmatch::MatchOptions mo;
+      mo.max_threads = 1;  // as the daemon's workers (match_threads = 1)
+      while (Clock::now() < until) {
+        for (size_t i = 0; i < batch; ++i) {
+          std::memcpy(flat.data() + i * 32, codes[(from + i) % codes.size()].data(), 32);
+        }
+        auto r = snap.Match(hashmatch::SignalType::kPdq, {flat.data(), batch, 32}, mo);
+        if (!r.ok()) return;
+        from += batch;
+        done += batch;
+      }
+    });
+  }
+  for (auto& t : pool) t.join();
+  return double(done) / std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    const std::string v = i + 1 < argc ? argv[i + 1] : "";
+    if (a == "--daemon") {
+      o.daemon = v;
+    } else if (a == "--entries") {
+      o.entries = std::stoul(v);
+    } else if (a == "--batch") {
+      o.batch = std::stoul(v);
+    } else if (a == "--seconds") {
+      o.seconds = std::stod(v);
+    } else if (a == "--load") {
+      o.load = std::stod(v);
+    } else if (a == "--workers") {
+      o.workers = unsigned(std::stoul(v));
+    } else if (a == "--connections") {
+      o.connections.clear();
+      std::stringstream ss(v);
+      for (std::string c; std::getline(ss, c, ',');) o.connections.push_back(std::stoi(c));
+    } else {
+      std::cerr << "unknown option " << a << "\n";
+      return 2;
+    }
+    ++i;
+  }
+  if (o.daemon.empty()) {
+    std::cerr << "usage: daemon_load_bench --daemon PATH/hashmatchd [--entries N] [--batch B] "
+                 "[--connections 1,16,64] [--seconds S] [--load F] [--workers W]\n";
+    return 2;
+  }
+  char tmpl[] = "/tmp/hashmatch-load-XXXXXX";
+  const fs::path dir = mkdtemp(tmpl);
+  const std::string token = "bench-token";
+  std::vector<std::array<uint8_t, 32>> listed(o.entries);
+  {
+    std::mt19937_64 rng(1);
+    for (auto& c : listed) c = RandomCode(rng);
+  }
+  const auto queries = Queries(listed, 200000, 2);
+  {
+    DaemonProcess daemon(o, dir, token);
+    if (!daemon.ok()) {
+      std::cerr << "hashmatchd did not start; see " << (dir / "log") << "\n";
+      return 1;
+    }
+    auto admin = Connect(daemon.address(), token);
+    for (int i = 0; i < 600 && !admin->GetHealth()->ready; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    hashmatch::client::SetConfig cfg;
+    cfg.name = "bench";
+    if (!admin->CreateSet(cfg).ok()) return 1;
+    const auto fill_start = Clock::now();
+    for (size_t from = 0; from < listed.size(); from += 50000) {
+      hashmatch::client::Page page;
+      for (size_t i = from; i < std::min(listed.size(), from + 50000); ++i) {
+        hashmatch::client::Record r;
+        r.key = "e" + std::to_string(i);
+        r.hash.bytes.assign(listed[i].begin(), listed[i].end());
+        page.records.push_back(std::move(r));
+      }
+      auto st = admin->ApplyPage("bench", page);
+      if (!st.ok()) {
+        std::cerr << "sync: " << st.error().ToString() << "\n";
+        return 1;
+      }
+    }
+    std::printf("set of %zu PDQ codes filled through sync pages in %.1f s; %u daemon workers\n",
+                listed.size(), std::chrono::duration<double>(Clock::now() - fill_start).count(),
+                o.workers);
+
+    // In-process, on the daemon's own store (a read-only open takes no lock).
+    hashmatch::StoreOptions so;
+    so.read_only = true;
+    auto store = hashmatch::HashSetStore::Open(dir / "store", so);
+    if (!store.ok()) {
+      std::cerr << "read-only open: " << store.status().ToString() << "\n";
+      return 1;
+    }
+    auto snap = (*store)->GetSnapshot();
+    const double inproc_batch = InProcess(*snap, o.workers, o.batch, o.seconds, queries);
+    const double inproc_single = InProcess(*snap, o.workers, 1, o.seconds, queries);
+    std::printf("in-process (%u threads): batch of %zu: %.0f queries/s; single: %.0f queries/s\n",
+                o.workers, o.batch, inproc_batch, inproc_single);
+
+    std::printf("%-12s %-18s %-18s %-10s %-10s %-10s %-10s\n", "connections", "batched q/s",
+                "single q/s (cap)", "offered/s", "p50 ms", "p99 ms", "p999 ms");
+    for (int c : o.connections) {
+      const double batched = Capacity(daemon.address(), token, c, o.batch, o.seconds, queries);
+      const double single = Capacity(daemon.address(), token, c, 1, o.seconds, queries);
+      const OpenLoop ol =
+          RunOpenLoop(daemon.address(), token, c, o.load * single, o.seconds, queries);
+      std::printf("%-12d %-18.0f %-18.0f %-10.0f %-10.3f %-10.3f %-10.3f\n", c, batched, single,
+                  ol.offered, ol.p50, ol.p99, ol.p999);
+      std::printf("  batched RPC / in-process batched: %.0f%%\n", 100.0 * batched / inproc_batch);
+    }
+  }
+  std::error_code ec;
+  fs::remove_all(dir, ec);
+  return 0;
+}
