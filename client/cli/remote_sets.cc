@@ -1,4 +1,4 @@
-// hashmatch sets / sync through hashmatchd, and the connection helper the remote commands share.
+// hashmatch sets through hashmatchd, and the connection helper the remote commands share.
 // The same verbs and output as the local-store commands (store_commands.h), with --server and
 // --token-file in place of --store:
 //
@@ -9,14 +9,7 @@
 //   hashmatch sets drop NAME
 //   hashmatch sets enable-entry|disable-entry NAME KEY
 //   hashmatch sets quarantined | release NAME KEY     (entries quarantined for a surge of matches)
-//   hashmatch sync SET FILE... [--checkpoint C] [--full-list] [--page-size N]
-//   hashmatch sync SET --show-checkpoint
-//
-// sync reads plain hash lists (one hex hash per line, '#' comments; key = the lower-case hex, as
-// the plain importer keys them) of the set's signal type and sends them in pages of --page-size
-// records. Each page is one transaction in the daemon; --checkpoint is stored with the last page.
-// --full-list (the lists are the whole set: entries they lack are deleted) needs them to fit in
-// one page.
+// (sync through the daemon is in remote_sync.cc.)
 #include <cstdio>
 #include <ctime>
 #include <iostream>
@@ -38,7 +31,7 @@ const char kRemoteUsage[] =
     "[--kind match|suppress] [--disabled] [--refuse-degenerate] [--enable|--disable] "
     "[--format text|jsonl]\n"
     "       hashmatch sync SET FILE...|--show-checkpoint --server ADDR --token-file F "
-    "[--checkpoint C] [--full-list] [--page-size N]\n";
+    "[--format FMT] [--checkpoint C] [--full-list] [--page-size N]\n";
 
 bool HasServerFlag(int argc, char** argv) {
   for (int i = 0; i < argc; ++i) {
@@ -253,111 +246,6 @@ int RunSets(int argc, char** argv) {
   }
   if (!r.ok()) return Fail(r.error());
   PrintSet(*r, c.jsonl);
-  return 0;
-}
-
-int RunSync(int argc, char** argv) {
-  Common c;
-  std::string checkpoint;
-  bool has_checkpoint = false, full_list = false, show = false;
-  uint32_t page_size = 10000;
-  for (int i = 0; i < argc; ++i) {
-    const std::string a = argv[i];
-    std::string v;
-    auto value = [&](std::string* out) {
-      if (i + 1 >= argc) return false;
-      *out = argv[++i];
-      return true;
-    };
-    if (int r = ParseServerOption(argc, argv, &i, &c.server); r != 0) {
-      if (r != 1) return r;
-    } else if (a == "--checkpoint") {
-      if (!value(&checkpoint)) return Usage("--checkpoint needs a value");
-      has_checkpoint = true;
-    } else if (a == "--full-list") {
-      full_list = true;
-    } else if (a == "--show-checkpoint") {
-      show = true;
-    } else if (a == "--page-size") {
-      if (!value(&v) || !ParseUint(v, &page_size) || page_size == 0) {
-        return Usage("--page-size needs N > 0");
-      }
-    } else if (a.rfind("--", 0) == 0) {
-      return Usage("unknown option " + a);
-    } else {
-      c.words.push_back(a);
-    }
-  }
-  if (c.words.empty()) return Usage("sync needs SET");
-  if (!show && c.words.size() < 2) return Usage("sync needs SET FILE...");
-  const std::string set = c.words[0];
-  auto client = ConnectToServer(c.server);
-  if (!client) return 2;
-  if (show) {
-    auto cp = client->GetCheckpoint(set);
-    if (!cp.ok()) return Fail(cp.error());
-    std::printf("%s\n", cp->checkpoint ? cp->checkpoint->c_str() : "");
-    return 0;
-  }
-  // The lists are read as the set's signal type.
-  auto info = client->GetSet(set);
-  if (!info.ok()) return Fail(info.error());
-  const SignalType type = *SignalTypeFromName(info->config.signal);
-  HashFile list;
-  list.type = type;
-  for (size_t f = 1; f < c.words.size(); ++f) {
-    HashFile part;
-    if (Status s = ReadHashFile(c.words[f], type, &part); !s.ok()) {
-      std::cerr << "hashmatch: list refused: " << s.message() << "\n";
-      return 2;
-    }
-    list.codes.insert(list.codes.end(), part.codes.begin(), part.codes.end());
-    list.labels.insert(list.labels.end(), part.labels.begin(), part.labels.end());
-  }
-  if (full_list && list.size() > page_size) {
-    return Usage("--full-list needs the lists in one page (raise --page-size)");
-  }
-  const size_t cb = GetSignalInfo(type).code_bytes;
-  size_t pages = 0;
-  client::CommitStats total;
-  size_t start = 0;
-  do {
-    const size_t end = std::min(list.size(), start + page_size);
-    client::Page page;
-    page.full_list = full_list;
-    for (size_t i = start; i < end; ++i) {
-      client::Record r;
-      r.hash.signal = info->config.signal;
-      r.hash.hex = EncodeHex(std::span<const uint8_t>(list.codes.data() + i * cb, cb));
-      r.key = r.hash.hex;
-      page.records.push_back(std::move(r));
-    }
-    if (end == list.size() && has_checkpoint) page.checkpoint = checkpoint;
-    auto st = client->ApplyPage(set, page);
-    if (!st.ok()) {
-      std::cerr << "hashmatch: page " << pages + 1 << " (records " << start + 1 << ".." << end
-                << ") refused: " << st.error().ToString() << "; " << pages
-                << " earlier pages stay applied\n";
-      return 1;
-    }
-    ++pages;
-    total.added += st->added;
-    total.updated += st->updated;
-    total.deleted += st->deleted;
-    total.unchanged += st->unchanged;
-    total.quarantined += st->quarantined;
-    total.set_version = st->set_version;
-    start = end;
-  } while (start < list.size());
-  std::printf(
-      "%s: %zu records in %zu pages: %llu added, %llu updated, %llu deleted, %llu unchanged, "
-      "%llu quarantined; version %llu\n",
-      set.c_str(), list.size(), pages, static_cast<unsigned long long>(total.added),
-      static_cast<unsigned long long>(total.updated),
-      static_cast<unsigned long long>(total.deleted),
-      static_cast<unsigned long long>(total.unchanged),
-      static_cast<unsigned long long>(total.quarantined),
-      static_cast<unsigned long long>(total.set_version));
   return 0;
 }
 
