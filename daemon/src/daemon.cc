@@ -100,11 +100,16 @@ int RunDaemon(const DaemonConfig& config) {
   kj::UnixEventPort::captureSignal(SIGHUP);
   signal(SIGPIPE, SIG_IGN);
 
-  auto io = kj::setupAsyncIo();
-  kj::Timer& timer = io.provider->getTimer();
+  // The state outlives the event loop: Cap'n Proto keeps calls that were not cancellable alive in
+  // the loop until the loop itself is destroyed, and their completion still counts into the
+  // state's statistics.
+  std::unique_ptr<ServiceState> state_owner;
   int exit_code = 0;
+  auto io = std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
+  kj::Timer& timer = io->provider->getTimer();
+  state_owner = std::make_unique<ServiceState>(config, timer);
+  ServiceState& state = *state_owner;
   {
-    ServiceState state(config, timer);
     if (!config.audit_log.empty()) {
       auto audit = AuditLog::Open(config.audit_log);
       if (!audit.ok()) {
@@ -113,11 +118,11 @@ int RunDaemon(const DaemonConfig& config) {
       }
       state.SetAudit(std::move(audit.value()));
     }
-    Server server(state, io);
+    Server server(state, *io);
 
     uint32_t port = 0;
     KJ_IF_MAYBE (e,
-                 kj::runCatchingExceptions([&]() { port = server.Listen().wait(io.waitScope); })) {
+                 kj::runCatchingExceptions([&]() { port = server.Listen().wait(io->waitScope); })) {
       LogError("listen_failed",
                {{"listen", config.listen}, {"error", std::string(e->getDescription().cStr())}});
       return 1;
@@ -152,7 +157,7 @@ int RunDaemon(const DaemonConfig& config) {
     // uses its const, thread-safe methods.
     std::thread loader(LoadStore, &state, loaded.fulfiller.get());
 
-    kj::UnixEventPort& signals = io.unixEventPort;
+    kj::UnixEventPort& signals = io->unixEventPort;
     auto hup = ReloadTokensOnHup(signals, state).eagerlyEvaluate(nullptr);
     kj::Promise<int> stop =
         signals.onSignal(SIGTERM)
@@ -164,20 +169,23 @@ int RunDaemon(const DaemonConfig& config) {
             .exclusiveJoin(
                 loaded.promise.then([]() -> kj::Promise<int> { return kj::NEVER_DONE; },
                                     [](kj::Exception&&) -> kj::Promise<int> { return 1; }));
-    exit_code = stop.wait(io.waitScope);
+    exit_code = stop.wait(io->waitScope);
 
     // Drain: no new connections, no new calls (they get "unavailable: shutting down"), let the
     // calls in flight answer.
     state.SetDraining();
     server.StopAccepting();
     LogInfo("draining", {{"in_flight", std::to_string(state.inflight.load())}});
-    WaitForDrain(state, timer, timer.now() + kDrainLimit).wait(io.waitScope);
+    WaitForDrain(state, timer, timer.now() + kDrainLimit).wait(io->waitScope);
     // Let the last answers' writes reach their sockets before the connections close.
-    timer.afterDelay(100 * kj::MILLISECONDS).wait(io.waitScope);
+    timer.afterDelay(100 * kj::MILLISECONDS).wait(io->waitScope);
     loader.join();
     LogInfo("stopped", {{"in_flight_left", std::to_string(state.inflight.load())}});
-    // Server (connections), then the state (workers joined, then the store closed).
+    // The server (connections) goes first.
   }
+  state.StopWorkers();  // joined while the event loop can still take their answers
+  io.reset();           // the event loop, with whatever capnp still held
+  state_owner.reset();  // the store is closed last
   return exit_code;
 }
 

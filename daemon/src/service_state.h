@@ -80,6 +80,8 @@ class ServiceState {
   const Limits& limits() const { return config_.limits; }
   kj::Timer& timer() { return timer_; }
   WorkerPool& pool() { return *pool_; }
+  // Joins the workers (queued jobs are dropped); pool() may not be used after.
+  void StopWorkers() { pool_.reset(); }
   Stats& stats() { return stats_; }
   std::chrono::steady_clock::time_point started() const { return started_; }
 

@@ -59,6 +59,12 @@ class Daemon {
   }
   ~Daemon() {
     Stop();
+    // In a sanitizer build the daemon is instrumented too: its reports land in its log.
+    const std::string log = Log();
+    for (const char* report : {"ERROR: AddressSanitizer", "ERROR: LeakSanitizer",
+                               "runtime error:", "WARNING: ThreadSanitizer"}) {
+      EXPECT_EQ(log.find(report), std::string::npos) << "hashmatchd: " << report << "\n" << log;
+    }
     if (owns_dir_) {
       std::error_code ec;
       fs::remove_all(dir_, ec);
