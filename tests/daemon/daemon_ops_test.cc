@@ -125,6 +125,30 @@ TEST(DaemonOpsTest, AuditLogRecordsEveryHitAndReopensOnSighup) {
   EXPECT_EQ(ReadLines(d.dir() / "audit.1").size(), 2u);
 }
 
+// The Unix socket: the same service beside TCP, mode 0660, removed at shutdown.
+TEST(DaemonOpsTest, UnixSocket) {
+  Daemon d;
+  const fs::path sock = d.dir() / "hashmatchd.sock";
+  d.server_extra = "unix_socket = " + sock.string();
+  d.StartReady();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  EXPECT_EQ(fs::status(sock).permissions() & fs::perms::all,
+            fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read |
+                fs::perms::group_write);
+  client::ConnectOptions o;
+  o.address = "unix:" + sock.string();
+  o.token = d.tokens().admin;
+  auto c = client::Client::Connect(o);
+  ASSERT_TRUE(c.ok()) << c.error().ToString();
+  MakePdqSet(**c, "setA", {kHash});
+  auto m = (*c)->Match({client::Query{{{"pdq", kHash, {}}}, -1}});
+  ASSERT_TRUE(m.ok()) << m.error().ToString();
+  EXPECT_EQ(m->results[0].hits.size(), 1u);
+  c.value().reset();
+  d.Stop();
+  EXPECT_FALSE(fs::exists(sock));
+}
+
 // An entry that suddenly matches far more than usual is quarantined: its hits come back as
 // quarantined, not as matches, until an admin releases it.
 TEST(DaemonOpsTest, SurgingEntriesAreQuarantinedUntilReleased) {
