@@ -59,20 +59,41 @@ void ProgressMonitor(j_common_ptr cinfo) {
   }
 }
 
+// The error manager (longjmp instead of exit, messages kept, warnings counted) and the scan-bomb
+// progress monitor, shared by both decoders. setjmp itself must stay in each decoder's own frame.
+void InitErrorHandling(const DecodeOptions& opt, jpeg_decompress_struct* cinfo, ErrorManager* err,
+                       Progress* progress) {
+  std::memset(err, 0, sizeof *err);
+  std::memset(progress, 0, sizeof *progress);
+  cinfo->err = jpeg_std_error(&err->pub);
+  err->pub.error_exit = ErrorExit;
+  err->pub.emit_message = EmitMessage;
+  err->pub.output_message = OutputMessage;
+  progress->pub.progress_monitor = ProgressMonitor;
+  progress->max_scans = opt.max_jpeg_scans;
+}
+
+// Refuses, from the header and before any allocation, an image over the pixel limit (on the
+// stored size, so the exact and fast paths refuse the same files). Jumps to the caller's setjmp.
+void CheckPixelLimit(const jpeg_decompress_struct& cinfo, const DecodeOptions& opt,
+                     ErrorManager* err) {
+  const uint64_t pixels = uint64_t(cinfo.image_width) * cinfo.image_height;
+  if (pixels > opt.max_pixels) {
+    err->pixel_limit = true;
+    std::snprintf(err->message, sizeof err->message, "%ux%u is %llu pixels, over the limit of %llu",
+                  cinfo.image_width, cinfo.image_height, static_cast<unsigned long long>(pixels),
+                  static_cast<unsigned long long>(opt.max_pixels));
+    std::longjmp(err->jump, 1);
+  }
+}
+
 // Returns true on success; on failure *error says why. Only POD state crosses the longjmp.
 bool DecodeJpegInto(const uint8_t* data, size_t size, const DecodeOptions& opt, Image* out,
                     std::string* error, bool* pixel_limit) {
   jpeg_decompress_struct cinfo;
   ErrorManager err;
-  std::memset(&err, 0, sizeof err);
   Progress progress;
-  std::memset(&progress, 0, sizeof progress);
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = ErrorExit;
-  err.pub.emit_message = EmitMessage;
-  err.pub.output_message = OutputMessage;
-  progress.pub.progress_monitor = ProgressMonitor;
-  progress.max_scans = opt.max_jpeg_scans;
+  InitErrorHandling(opt, &cinfo, &err, &progress);
 
   if (setjmp(err.jump)) {
     *error = err.message;
@@ -84,14 +105,7 @@ bool DecodeJpegInto(const uint8_t* data, size_t size, const DecodeOptions& opt, 
   cinfo.progress = &progress.pub;
   jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
-  const uint64_t pixels = uint64_t(cinfo.image_width) * cinfo.image_height;
-  if (pixels > opt.max_pixels) {
-    err.pixel_limit = true;
-    std::snprintf(err.message, sizeof err.message, "%ux%u is %llu pixels, over the limit of %llu",
-                  cinfo.image_width, cinfo.image_height, static_cast<unsigned long long>(pixels),
-                  static_cast<unsigned long long>(opt.max_pixels));
-    std::longjmp(err.jump, 1);
-  }
+  CheckPixelLimit(cinfo, opt, &err);
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   if (cinfo.jpeg_color_space == JCS_GRAYSCALE) {
     cinfo.out_color_space = JCS_GRAYSCALE;
@@ -181,15 +195,8 @@ bool DecodeJpegLumaInto(const uint8_t* data, size_t size, const DecodeOptions& o
                         std::string* error, bool* pixel_limit) {
   jpeg_decompress_struct cinfo;
   ErrorManager err;
-  std::memset(&err, 0, sizeof err);
   Progress progress;
-  std::memset(&progress, 0, sizeof progress);
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = ErrorExit;
-  err.pub.emit_message = EmitMessage;
-  err.pub.output_message = OutputMessage;
-  progress.pub.progress_monitor = ProgressMonitor;
-  progress.max_scans = opt.max_jpeg_scans;
+  InitErrorHandling(opt, &cinfo, &err, &progress);
 
   if (setjmp(err.jump)) {
     *error = err.message;
@@ -201,15 +208,7 @@ bool DecodeJpegLumaInto(const uint8_t* data, size_t size, const DecodeOptions& o
   cinfo.progress = &progress.pub;
   jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
   jpeg_read_header(&cinfo, TRUE);
-  // The limit is on the stored size, as in the exact decoder: a file both paths refuse alike.
-  const uint64_t pixels = uint64_t(cinfo.image_width) * cinfo.image_height;
-  if (pixels > opt.max_pixels) {
-    err.pixel_limit = true;
-    std::snprintf(err.message, sizeof err.message, "%ux%u is %llu pixels, over the limit of %llu",
-                  cinfo.image_width, cinfo.image_height, static_cast<unsigned long long>(pixels),
-                  static_cast<unsigned long long>(opt.max_pixels));
-    std::longjmp(err.jump, 1);
-  }
+  CheckPixelLimit(cinfo, opt, &err);
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
   // Grey, YCbCr and RGB JPEGs all give one luma channel from libjpeg (YCbCr: the Y plane as
   // stored; RGB: libjpeg's integer Y). Adobe CMYK needs its stored C, M, Y, K (below).
