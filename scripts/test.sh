@@ -56,7 +56,7 @@ if [ "${HASHMATCH_SKIP_SANITIZERS:-0}" != 1 ]; then
   phase "sanitizer build (tsan)" \
     configure_and_build build/tsan "${san_common[@]}" -DHASHMATCH_SANITIZE=thread \
     -DHASHMATCH_BUILD_DAEMON=OFF
-  export TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1
+  # TSAN_OPTIONS (with tests/tsan.supp) are set per test by tests/CMakeLists.txt.
   phase "sanitizer tests (tsan)" run_ctest build/tsan -L concurrency
 fi
 
