@@ -16,6 +16,8 @@ PKGS=(
   libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
   # Python binding.
   pybind11-dev python3-dev python3-numpy python3-pytest
+  # Dask scale-out example and test (python/examples, python/tests/test_dask_scan.py).
+  python3-distributed
 )
 
 missing=()
