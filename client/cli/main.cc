@@ -18,6 +18,7 @@
 
 #include "commands.h"
 #ifdef HASHMATCH_WITH_STORE
+#include "scan_command.h"
 #include "store_commands.h"
 #endif
 #ifdef HASHMATCH_WITH_CLIENT
@@ -85,6 +86,7 @@ int main(int argc, char** argv) {
   if (cmd == "hash") return RunHash(argc - 2, argv + 2);
 #ifdef HASHMATCH_WITH_STORE  // on a local store (store_commands.h): sets, import, export, sync, match
   if (IsStoreCommand(cmd, argc - 2, argv + 2)) return RunStoreCommand(cmd, argc - 2, argv + 2);
+  if (cmd == "scan") return RunScan(argc - 2, argv + 2);
 #endif
 #ifdef HASHMATCH_WITH_CLIENT  // through hashmatchd (remote.h)
   if (cmd == "match" && HasServerFlag(argc - 2, argv + 2)) {
@@ -98,7 +100,7 @@ int main(int argc, char** argv) {
   if (cmd == "-h" || cmd == "--help" || cmd == "help") {
     std::cout << kUsage;
 #ifdef HASHMATCH_WITH_STORE
-    std::cout << kStoreUsage;
+    std::cout << kStoreUsage << kScanUsage;
 #endif
 #ifdef HASHMATCH_WITH_CLIENT
     std::cout << kRemoteUsage;

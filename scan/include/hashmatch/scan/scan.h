@@ -16,7 +16,8 @@
 //   - a file: one item (whatever its name);
 //   - a directory: its files, recursively, in sorted path order (each directory's names sorted
 //     bytewise, a subdirectory's files where its name sorts); symlinks to files are followed,
-//     symlinks to directories are not; only files with an image name (ScanOptions::all_files);
+//     symlinks to directories are not; only files with an image name (ScanOptions::all_files),
+//     and tar shards (by name, as below), whose members are expanded in their place;
 //   - a tar shard (.tar, .tar.gz, .tgz, .tar.zst, ... read with libarchive, never extracted to
 //     disk): its regular-file members in archive order, only those with an image name;
 //   - a manifest: one path per line (blank lines skipped, a trailing '\r' dropped; a relative path
@@ -35,11 +36,12 @@
 // sink error.
 //
 // Matching. Each computed signal type is matched against the store's enabled sets of that type
-// (or the sets named in ScanOptions::sets), through StoreSnapshot::Match (match.h): perceptual
-// sets by Hamming distance within the set's threshold, digests by equality. PDQ codes with a
-// quality below min_quality are not matched (flat images match each other). Digests are matched
-// even when the item then failed to decode: a listed file that is not a valid image is still
-// found. Suppression is per item: a hit of a suppress set on any of the item's codes (any
+// (or the sets named in ScanOptions::sets, plus every enabled suppress set of the computed types:
+// a vetted allow-list applies whatever was named), through StoreSnapshot::Match (match.h):
+// perceptual sets by Hamming distance within the set's threshold, digests by equality. PDQ codes
+// with a quality below min_quality are not matched (flat images match each other). Digests are
+// matched even when the item then failed to decode: a listed file that is not a valid image is
+// still found. Suppression is per item: a hit of a suppress set on any of the item's codes (any
 // signal, any orientation) cancels every match-set hit of that item; they move to `suppressed`.
 //
 // Threads and memory. A oneTBB parallel_pipeline: a serial stage lists items and reads tar
@@ -98,7 +100,7 @@ struct ScanOptions {
   std::optional<uint32_t> threshold;  // narrows every set's threshold (never widens it)
   size_t max_hits_per_item = 100;     // per signal and orientation, nearest first; 0: no cap
 
-  bool all_files = false;                       // directory walks and tars: every regular file
+  bool all_files = false;                         // directory walks and tars: every regular file
   uint64_t max_item_bytes = uint64_t(256) << 20;  // larger items fail with out_of_range
 
   // Threads: 0 = all cores (or the enclosing task_arena's limit); n = at most n.

@@ -46,9 +46,9 @@ struct ScanJobOptions {
   // never thrown away by accident.
   bool resume = false;
   double checkpoint_interval_s = 1.0;  // each checkpoint costs an fsync of every output file
-  // Called after each item is written, with the counters so far (cumulative over resumes), on
-  // one thread at a time. For progress bars.
-  std::function<void(const ScanSummary& so_far)> progress;
+  // Called after each item is written, with the item and the counters so far (cumulative over
+  // resumes), in item order, on one thread at a time. For progress bars and error reports.
+  std::function<void(const ScanItemResult& item, const ScanSummary& so_far)> progress;
 };
 
 // Runs (or resumes) the scan. The summary covers the whole scan, resumed parts included

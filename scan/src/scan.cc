@@ -1,0 +1,167 @@
+// Scan: the oneTBB pipeline (list/read tar -> read files, hash, match -> deliver in order). See
+// scan.h for the contract.
+#include "hashmatch/scan/scan.h"
+
+#include <tbb/parallel_pipeline.h>
+#include <tbb/task_arena.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <utility>
+
+#include "item_source.h"
+#include "match_chunk.h"
+
+namespace hashmatch {
+
+using scan_internal::ItemSource;
+using scan_internal::SourceItem;
+
+void ScanSummary::Count(const ScanItemResult& item) {
+  ++items;
+  skipped_files += item.skipped_before;
+  bytes += item.bytes;
+  if (item.ok()) {
+    ++scanned;
+  } else {
+    ++failed;
+    ++failed_by_reason[std::string(StatusCodeName(item.status.code()))];
+  }
+  if (item.low_quality) ++low_quality;
+  if (item.matched()) {
+    ++matched;
+  } else if (item.is_suppressed()) {
+    ++suppressed;
+  }
+}
+
+namespace {
+
+struct Chunk {
+  std::vector<SourceItem> source;
+  std::vector<ScanItemResult> results;
+};
+
+// The pipeline's number of threads: as BatchHashOptions::max_threads.
+int ThreadCount(int max_threads) {
+  const int all = tbb::this_task_arena::max_concurrency();
+  return max_threads <= 0 ? all : std::min(max_threads, all);
+}
+
+}  // namespace
+
+Result<ScanSummary> Scan(const StoreSnapshot& store, std::span<const ScanInput> inputs,
+                         const ScanOptions& options_in, const ScanSink& sink) {
+  const auto start = std::chrono::steady_clock::now();
+  ScanOptions options = options_in;
+  options.signals.insert(SignalType::kPdq).insert(SignalType::kMd5);
+  if (options.chunk_items == 0) return Status::InvalidArgument("chunk_items must be at least 1");
+  if (options.min_quality < 0 || options.min_quality > 100) {
+    return Status::InvalidArgument("min_quality must be 0..100");
+  }
+  auto plan = scan_internal::PlanMatching(store, options);
+  if (!plan.ok()) return plan.status();
+
+  ScanSummary summary;
+  summary.store_sequence = store.sequence();
+  summary.searched = plan->searched;
+
+  ItemSource source(inputs, options);
+  const int threads = ThreadCount(options.max_threads);
+  const size_t tokens = options.max_tokens ? options.max_tokens : size_t(2 * threads);
+  bool source_done = false;
+  Status sink_error;
+  std::atomic<bool> stop{false};
+
+  // Stage 1, serial: number the items, skip the resumed ones, read tar members (a tar stream is
+  // sequential; files are read in stage 2, in parallel).
+  auto list = [&](tbb::flow_control& fc) -> Chunk* {
+    if (source_done || stop.load(std::memory_order_relaxed)) {
+      fc.stop();
+      return nullptr;
+    }
+    auto chunk = std::make_unique<Chunk>();
+    uint64_t bytes = 0;
+    while (chunk->source.size() < options.chunk_items && bytes < options.chunk_bytes) {
+      SourceItem item;
+      // Items before the resume point are only numbered (their data skipped).
+      if (!source.Next(&item, /*read_data=*/true)) {
+        source_done = true;
+        break;
+      }
+      bytes += item.data.size();
+      chunk->source.push_back(std::move(item));
+    }
+    if (chunk->source.empty()) {
+      fc.stop();
+      return nullptr;
+    }
+    return chunk.release();
+  };
+  // Stage 2, parallel: read files, hash, match.
+  auto work = [&](Chunk* chunk) -> Chunk* {
+    if (!stop.load(std::memory_order_relaxed)) {
+      chunk->results = scan_internal::HashAndMatch(store, *plan, options, chunk->source);
+    }
+    chunk->source.clear();
+    return chunk;
+  };
+  // Stage 3, serial in order: deliver.
+  auto deliver = [&](Chunk* chunk) {
+    std::unique_ptr<Chunk> owned(chunk);
+    if (stop.load(std::memory_order_relaxed)) return;
+    for (ScanItemResult& r : chunk->results) {
+      summary.Count(r);
+      if (Status s = sink(r); !s.ok()) {
+        sink_error = std::move(s);
+        stop.store(true, std::memory_order_relaxed);
+        return;
+      }
+    }
+  };
+
+  // Skip to the resume point first, on this thread: numbering only.
+  for (uint64_t i = 0; i < options.skip_items; ++i) {
+    SourceItem item;
+    if (!source.Next(&item, /*read_data=*/false)) {
+      source_done = true;
+      break;
+    }
+  }
+
+  tbb::task_arena arena(threads);
+  arena.execute([&] {
+    tbb::parallel_pipeline(
+        tokens, tbb::make_filter<void, Chunk*>(tbb::filter_mode::serial_in_order, list) &
+                    tbb::make_filter<Chunk*, Chunk*>(tbb::filter_mode::parallel, work) &
+                    tbb::make_filter<Chunk*, void>(tbb::filter_mode::serial_in_order, deliver));
+  });
+  if (!sink_error.ok()) return sink_error;
+  summary.skipped_files += source.trailing_skipped();
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+Result<std::vector<ScanItemResult>> ScanAll(const StoreSnapshot& store,
+                                            std::span<const ScanInput> inputs,
+                                            const ScanOptions& options, ScanSummary* summary) {
+  std::vector<ScanItemResult> items;
+  auto s = Scan(store, inputs, options, [&](ScanItemResult& item) {
+    items.push_back(std::move(item));
+    return Status::Ok();
+  });
+  if (!s.ok()) return s.status();
+  if (summary) *summary = *std::move(s);
+  return items;
+}
+
+uint64_t CountScanItems(std::span<const ScanInput> inputs, const ScanOptions& options) {
+  ItemSource source(inputs, options);
+  SourceItem item;
+  uint64_t n = 0;
+  while (source.Next(&item, /*read_data=*/false)) ++n;
+  return n;
+}
+
+}  // namespace hashmatch
