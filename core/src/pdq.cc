@@ -1,17 +1,20 @@
 // PDQ hashing core. Built with -ffp-contract=off and without -ffast-math: every float value is
 // computed with the same operations, in the same order, as the reference pdqhashing.cpp, so the
-// bits match. Do not reassociate sums or fuse multiply-adds here.
+// bits match. Do not reassociate sums or fuse multiply-adds here. Luma, blur and decimation are
+// in pdq_blur.h (SIMD, same discipline); quality, DCT, median and bits here.
 #include "hashmatch/core/pdq.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdlib>
+#include <string>
+
+#include "pdq_blur.h"
 
 namespace hashmatch {
 namespace {
 
 constexpr int kMinHashableDim = 5;
-constexpr int kJaroszPasses = 2;
 
 // 16x64 DCT-II rows 1..16 (no DC). As in the reference, the scale is a float, the cosine a
 // double, and their product is stored as float.
@@ -27,90 +30,6 @@ struct DctMatrix {
 const DctMatrix& Dct() {
   static const DctMatrix m;
   return m;
-}
-
-int JaroszWindow(int old_dim) {
-  return (old_dim + 2 * 64 - 1) / (2 * 64);
-}
-
-// The reference's running-mean box filter (box1DFloat: a centred window that shrinks at the ends
-// to the in-bounds samples) on `nb` vectors at once: vector b starts at starts[b] and steps by
-// `step`. Each vector sees exactly box1DFloat's sequence of float operations; interleaving
-// independent vectors hides the running sum's latency (rows) and makes loads contiguous (columns),
-// and lets the compiler vectorise across vectors without reassociating anything.
-template <int B>
-void BoxMany(const float* in, float* out, int length, size_t step, const size_t* starts, int nb,
-             int window) {
-  const int half = (window + 2) / 2;
-  const int phase1 = half - 1;
-  const int phase2 = window - half + 1;
-  const int phase3 = length - window;
-  const int phase4 = half - 1;
-  float sum[B] = {};
-  float current = 0.0f;
-  size_t li = 0, ri = 0, oi = 0;
-  for (int i = 0; i < phase1; ++i, ri += step) {
-    for (int b = 0; b < nb; ++b) sum[b] += in[starts[b] + ri];
-    current += 1;
-  }
-  for (int i = 0; i < phase2; ++i, ri += step, oi += step) {
-    current += 1;
-    for (int b = 0; b < nb; ++b) {
-      sum[b] += in[starts[b] + ri];
-      out[starts[b] + oi] = sum[b] / current;
-    }
-  }
-  for (int i = 0; i < phase3; ++i, li += step, ri += step, oi += step) {
-    for (int b = 0; b < nb; ++b) {
-      sum[b] += in[starts[b] + ri];
-      sum[b] -= in[starts[b] + li];
-      out[starts[b] + oi] = sum[b] / current;
-    }
-  }
-  for (int i = 0; i < phase4; ++i, li += step, oi += step) {
-    current -= 1;
-    for (int b = 0; b < nb; ++b) {
-      sum[b] -= in[starts[b] + li];
-      out[starts[b] + oi] = sum[b] / current;
-    }
-  }
-}
-
-// Box1D over every vector named in `starts`, kBlock at a time.
-void BoxAll(const float* in, float* out, int length, size_t step, const std::vector<size_t>& starts,
-            int window) {
-  constexpr int kBlock = 16;
-  for (size_t j0 = 0; j0 < starts.size(); j0 += kBlock) {
-    const int nb = int(std::min<size_t>(kBlock, starts.size() - j0));
-    BoxMany<kBlock>(in, out, length, step, starts.data() + j0, nb, window);
-  }
-}
-
-// Two passes of (rows, then columns). The last column pass runs only on the columns that the
-// 64x64 decimation samples: every value it produces is computed exactly as before, and the
-// others are never read.
-void JaroszFilter(float* buf1, float* buf2, int rows, int cols, int window_along_rows,
-                  int window_along_cols) {
-  std::vector<size_t> row_starts(static_cast<size_t>(rows)), col_starts(static_cast<size_t>(cols)),
-      sampled_cols(64);
-  for (int i = 0; i < rows; ++i) row_starts[size_t(i)] = size_t(i) * size_t(cols);
-  for (int j = 0; j < cols; ++j) col_starts[size_t(j)] = size_t(j);
-  for (int j = 0; j < 64; ++j) sampled_cols[size_t(j)] = size_t(((j + 0.5) * cols) / 64);
-  for (int pass = 0; pass < kJaroszPasses; ++pass) {
-    BoxAll(buf1, buf2, cols, 1, row_starts, window_along_rows);
-    BoxAll(buf2, buf1, rows, size_t(cols), pass + 1 == kJaroszPasses ? sampled_cols : col_starts,
-           window_along_cols);
-  }
-}
-
-void Decimate64(const float* in, int rows, int cols, float out[64][64]) {
-  for (int i = 0; i < 64; ++i) {
-    const int ini = int(((i + 0.5) * rows) / 64);
-    for (int j = 0; j < 64; ++j) {
-      const int inj = int(((j + 0.5) * cols) / 64);
-      out[i][j] = in[size_t(ini) * cols + inj];
-    }
-  }
 }
 
 int Quality(const float b[64][64]) {
@@ -166,54 +85,58 @@ const char* DihedralName(Dihedral d) {
   return kNames[size_t(d)];
 }
 
-bool PdqHasher::TransformLuma(int rows, int cols, int* quality) {
-  if (rows < kMinHashableDim || cols < kMinHashableDim) {
+Result<PdqHasher> PdqHasher::ForSimd(PdqSimd simd) {
+  if (!PdqSimdSupported(simd)) {
+    return Status::Unsupported(std::string("PDQ instruction set '") + PdqSimdName(simd) +
+                               "' is not supported by this CPU");
+  }
+  PdqHasher h;
+  h.simd_ = simd;
+  return h;
+}
+
+bool PdqHasher::TransformSource(const pdq_internal::LumaSource& source, int* quality) {
+  if (source.rows < kMinHashableDim || source.cols < kMinHashableDim) {
     *quality = 0;
     return false;
   }
   float decimated[64][64];
-  if (rows == 64 && cols == 64) {
-    // The reference takes a 64x64 input as already downsampled (video frames): no blur.
-    std::copy(luma_.begin(), luma_.end(), &decimated[0][0]);
-  } else {
-    scratch_.resize(size_t(rows) * cols);
-    JaroszFilter(luma_.data(), scratch_.data(), rows, cols, JaroszWindow(cols), JaroszWindow(rows));
-    Decimate64(luma_.data(), rows, cols, decimated);
-  }
+  pdq_internal::BlurDecimate(simd_, source, &blur_work_, decimated);
   *quality = Quality(decimated);
   Dct64To16(decimated, dct_);
   return true;
 }
 
+bool PdqHasher::TransformLuma(int rows, int cols, int* quality) {
+  pdq_internal::LumaSource source;
+  source.rows = rows;
+  source.cols = cols;
+  source.luma = luma_.data();
+  return TransformSource(source, quality);
+}
+
 bool PdqHasher::Transform(const Image& image, const PdqOptions& options, int* quality) {
-  int rows = image.height, cols = image.width;
   // The reference tool's 512 path: nearest-neighbour to exactly 512x512 when a side exceeds 512.
-  const bool resize = options.compat_512 && (rows > 512 || cols > 512);
-  const int out_rows = resize ? 512 : rows, out_cols = resize ? 512 : cols;
-  luma_.resize(size_t(out_rows) * out_cols);
-  static constexpr float kR = 0.299f, kG = 0.587f, kB = 0.114f;
-  for (int y = 0; y < out_rows; ++y) {
-    const int sy = resize ? int(int64_t(y) * rows / 512) : y;
-    const uint8_t* row = image.row(sy);
-    float* out = luma_.data() + size_t(y) * out_cols;
-    for (int x = 0; x < out_cols; ++x) {
-      const int sx = resize ? int(int64_t(x) * cols / 512) : x;
-      if (image.channels == 1) {
-        out[x] = float(row[sx]);
-      } else {
-        const uint8_t* p = row + size_t(sx) * 3;
-        out[x] = kR * float(p[0]) + kG * float(p[1]) + kB * float(p[2]);
-      }
-    }
-  }
-  return TransformLuma(out_rows, out_cols, quality);
+  const bool resize = options.compat_512 && (image.height > 512 || image.width > 512);
+  pdq_internal::LumaSource source;
+  source.rows = resize ? 512 : image.height;
+  source.cols = resize ? 512 : image.width;
+  source.pixels = image.pixels.data();
+  source.channels = image.channels;
+  source.src_width = image.width;
+  source.src_height = image.height;
+  source.nearest_512 = resize;
+  return TransformSource(source, quality);
 }
 
 PdqHash PdqHasher::HashLuma(const float* luma, int rows, int cols) {
   PdqHash r;
   if (rows < kMinHashableDim || cols < kMinHashableDim) return r;
-  luma_.assign(luma, luma + size_t(rows) * cols);
-  if (TransformLuma(rows, cols, &r.quality)) r.hash = Bits(dct_);
+  pdq_internal::LumaSource source;
+  source.rows = rows;
+  source.cols = cols;
+  source.luma = luma;
+  if (TransformSource(source, &r.quality)) r.hash = Bits(dct_);
   return r;
 }
 

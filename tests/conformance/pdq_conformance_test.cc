@@ -1,9 +1,12 @@
 // PDQ conformance against ../shared/pdq-reference: every expected.tsv row bit-exact (full
 // resolution and the 512 path) with its quality, the decoded pixels' SHA-256 for every format, the
 // dihedral hashes of bridge-1-original.jpg, and the documented behaviour of every bad image.
+// Every test that hashes runs once per PDQ instruction set (PdqSimd) the CPU supports; the log
+// says which ran and which were not available.
 #include <gtest/gtest.h>
 #include <openssl/evp.h>
 
+#include <iostream>
 #include <map>
 #include <sstream>
 
@@ -45,8 +48,40 @@ std::string Sha256Hex(const std::vector<uint8_t>& data) {
   return EncodeHex(std::span<const uint8_t>(md, len));
 }
 
-void CheckExpectedTsv(const fs::path& tsv, const std::string& tally_name) {
-  PdqHasher hasher;
+std::vector<PdqSimd> SimdToTest() {
+  std::vector<PdqSimd> run;
+  std::string skipped;
+  for (PdqSimd s : kAllPdqSimd) {
+    if (PdqSimdSupported(s)) {
+      run.push_back(s);
+    } else {
+      skipped.append(" ").append(PdqSimdName(s));
+    }
+  }
+  std::cout << "PDQ instruction sets not run (CPU lacks them):"
+            << (skipped.empty() ? " none" : skipped) << std::endl;
+  return run;
+}
+
+// Tests that hash: one instance per supported instruction set.
+class PdqSimdConformance : public ::testing::TestWithParam<PdqSimd> {
+ protected:
+  PdqHasher Hasher() const {
+    auto h = PdqHasher::ForSimd(GetParam());
+    EXPECT_TRUE(h.ok()) << h.status().ToString();
+    return h.ok() ? *h : PdqHasher();
+  }
+  std::string Tally(const std::string& name) const {
+    return name + " [" + PdqSimdName(GetParam()) + "]";
+  }
+};
+
+INSTANTIATE_TEST_SUITE_P(Simd, PdqSimdConformance, ::testing::ValuesIn(SimdToTest()),
+                         [](const ::testing::TestParamInfo<PdqSimd>& i) {
+                           return std::string(PdqSimdName(i.param));
+                         });
+
+void CheckExpectedTsv(PdqHasher& hasher, const fs::path& tsv, const std::string& tally_name) {
   size_t total = 0, exact = 0;
   for (const auto& row : ReadTsv(tsv)) {
     ASSERT_GE(row.size(), 6u);
@@ -69,14 +104,17 @@ void CheckExpectedTsv(const fs::path& tsv, const std::string& tally_name) {
   EXPECT_GT(total, 0u);
 }
 
-TEST(PdqConformance, ReferenceImages) {
+TEST_P(PdqSimdConformance, ReferenceImages) {
   HM_REQUIRE_SHARED(kRef / "expected.tsv");
-  CheckExpectedTsv(SharedDir() / kRef / "expected.tsv", "pdq expected.tsv");
+  PdqHasher hasher = Hasher();
+  CheckExpectedTsv(hasher, SharedDir() / kRef / "expected.tsv", Tally("pdq expected.tsv"));
 }
 
-TEST(PdqConformance, FormatImages) {
+TEST_P(PdqSimdConformance, FormatImages) {
   HM_REQUIRE_SHARED(kRef / "formats/expected.tsv");
-  CheckExpectedTsv(SharedDir() / kRef / "formats/expected.tsv", "pdq formats/expected.tsv");
+  PdqHasher hasher = Hasher();
+  CheckExpectedTsv(hasher, SharedDir() / kRef / "formats/expected.tsv",
+                   Tally("pdq formats/expected.tsv"));
 }
 
 TEST(PdqConformance, DecodedPixelsSha256) {
@@ -98,7 +136,7 @@ TEST(PdqConformance, DecodedPixelsSha256) {
   PrintTally("decoded pixels sha256 (formats/)", exact, total, "exact");
 }
 
-TEST(PdqConformance, DihedralOfBridge) {
+TEST_P(PdqSimdConformance, DihedralOfBridge) {
   HM_REQUIRE_SHARED(kRef / "reg-test-input/dih/bridge-1-original.jpg");
   // From ../shared/specs/pdq.md, in Dihedral order.
   const char* kWant[] = {
@@ -113,7 +151,7 @@ TEST(PdqConformance, DihedralOfBridge) {
   };
   auto image = DecodeImageFile(SharedDir() / kRef / "reg-test-input/dih/bridge-1-original.jpg");
   ASSERT_TRUE(image.ok());
-  PdqHasher hasher;
+  PdqHasher hasher = Hasher();
   auto all = hasher.HashDihedral(*image);
   size_t exact = 0;
   for (size_t i = 0; i < kNumDihedral; ++i) {
@@ -121,10 +159,10 @@ TEST(PdqConformance, DihedralOfBridge) {
     EXPECT_EQ(all[i].quality, 100);
     exact += ToHex(all[i].hash) == kWant[i];
   }
-  PrintTally("pdq dihedral bridge-1-original", exact, kNumDihedral, "bit-exact");
+  PrintTally(Tally("pdq dihedral bridge-1-original"), exact, kNumDihedral, "bit-exact");
 }
 
-TEST(PdqConformance, BadImages) {
+TEST_P(PdqSimdConformance, BadImages) {
   HM_REQUIRE_SHARED(kRef / "bad-images/expected.tsv");
   const std::map<std::string, StatusCode> kCodes = {
       {"error:not_an_image", StatusCode::kInvalidArgument},
@@ -133,7 +171,7 @@ TEST(PdqConformance, BadImages) {
       {"error:unsupported_format", StatusCode::kUnsupported},
   };
   size_t total = 0, ok = 0;
-  PdqHasher hasher;
+  PdqHasher hasher = Hasher();
   for (const auto& row : ReadTsv(SharedDir() / kRef / "bad-images/expected.tsv")) {
     ASSERT_GE(row.size(), 3u);
     SCOPED_TRACE(row[0]);
@@ -155,7 +193,7 @@ TEST(PdqConformance, BadImages) {
     std::cout << "  " << row[0] << ": " << image.status().ToString() << "\n";
     ok += image.status().code() == kCodes.at(row[2]);
   }
-  PrintTally("bad images", ok, total, "as documented");
+  PrintTally(Tally("bad images"), ok, total, "as documented");
 }
 
 }  // namespace

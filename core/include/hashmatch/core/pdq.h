@@ -28,6 +28,9 @@
 #include "hashmatch/core/image.h"
 
 namespace hashmatch {
+namespace pdq_internal {
+struct LumaSource;  // core/src/pdq_blur.h
+}
 
 struct PdqHash {
   Hash256 hash;
@@ -74,9 +77,28 @@ struct PdqImageHash {
   bool fast = false;  // the fast (not bit-exact) path made this hash
 };
 
+// Instruction sets of the exact path's luma, blur and decimation (core/src/pdq_blur.h). Every one
+// gives the same bits (each float is computed with the reference's operations in its order);
+// tests run each one the CPU supports.
+enum class PdqSimd : uint8_t {
+  kSse2 = 0,  // baseline x86-64
+  kAvx2,
+  kAvx512,  // AVX-512F
+};
+inline constexpr PdqSimd kAllPdqSimd[] = {PdqSimd::kSse2, PdqSimd::kAvx2, PdqSimd::kAvx512};
+const char* PdqSimdName(PdqSimd simd);  // "sse2", "avx2", "avx512"
+// True when this CPU (and OS) can run it.
+bool PdqSimdSupported(PdqSimd simd);
+// The fastest supported one, unless the environment variable HASHMATCH_PDQ_SIMD names another
+// supported one (an unknown or unsupported name is reported on stderr and ignored). Read once.
+PdqSimd DefaultPdqSimd();
+
 class PdqHasher {
  public:
-  PdqHasher() = default;
+  PdqHasher() = default;  // on DefaultPdqSimd()
+  // A hasher on the given instruction set; kUnsupported when this CPU lacks it.
+  static Result<PdqHasher> ForSimd(PdqSimd simd);
+  PdqSimd simd() const { return simd_; }
 
   // Hash of a decoded image (grey is used as luma; RGB through Y = .299R + .587G + .114B).
   // Images under 5 pixels on a side hash to zero with quality 0.
@@ -107,8 +129,13 @@ class PdqHasher {
   Result<PdqImageHash> HashEncoded(std::span<const uint8_t> bytes, const DecodeOptions& decode,
                                    const PdqOptions& options, bool dihedral);
 
+  // Fills dct_ from the 64x64 luma, blurred and decimated unless the source is 64x64.
+  bool TransformSource(const pdq_internal::LumaSource& source, int* quality);
+
+  PdqSimd simd_ = DefaultPdqSimd();
   std::vector<float> luma_, scratch_;
-  float dct_[16][16];
+  std::vector<float> blur_work_;  // the blur's buffers, reused from image to image
+  float dct_[16][16] = {};
 };
 
 }  // namespace hashmatch
