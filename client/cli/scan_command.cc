@@ -201,9 +201,15 @@ int RunScan(int argc, char** argv) {
     bar.Update(size_t(s.items - resumed), size_t(s.failed));
   };
   auto result = RunScanJob(*snapshot, inputs, job, files);
+  if (result.ok() && resumed != UINT64_MAX) {  // the final count, drawn once before the bar goes
+    bar.Update(size_t(result->items - resumed), size_t(result->failed), /*force=*/true);
+  }
   bar.Finish();
   if (!result.ok()) {
-    std::cerr << "hashmatch: scan: " << result.status().message() << "\n";
+    std::cerr << "hashmatch: scan: " << result.status().message()
+              << (result.status().code() == StatusCode::kAlreadyExists ? " (--resume continues it)"
+                                                                       : "")
+              << "\n";
     return 2;
   }
   if (!summary_path.empty()) {
