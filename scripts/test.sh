@@ -47,7 +47,8 @@ phase tests run_ctest build/release
 if [ "${HASHMATCH_SKIP_SANITIZERS:-0}" != 1 ]; then
   export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
   export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-  san_common=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHASHMATCH_BUILD_BENCH=OFF -DHASHMATCH_BUILD_CLI=OFF)
+  san_common=(-DCMAKE_BUILD_TYPE=RelWithDebInfo -DHASHMATCH_BUILD_BENCH=OFF -DHASHMATCH_BUILD_CLI=OFF
+              -DHASHMATCH_BUILD_PYTHON=OFF)
   phase "sanitizer build (asan+ubsan)" \
     configure_and_build build/asan "${san_common[@]}" -DHASHMATCH_SANITIZE=address,undefined
   phase "sanitizer tests (asan+ubsan)" run_ctest build/asan -L sanitize
@@ -67,6 +68,7 @@ if [ "${HASHMATCH_SKIP_FUZZ:-0}" != 1 ]; then
     configure_and_build build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
     -DCMAKE_CXX_COMPILER=clang++ -DHASHMATCH_BUILD_FUZZERS=ON -DHASHMATCH_BUILD_TESTS=OFF \
     -DHASHMATCH_BUILD_BENCH=OFF -DHASHMATCH_BUILD_CLI=OFF -DHASHMATCH_BUILD_DAEMON=OFF \
+    -DHASHMATCH_BUILD_PYTHON=OFF \
     -DHASHMATCH_FUZZ_SECONDS="${HASHMATCH_FUZZ_SECONDS:-60}"
   phase "fuzz run" run_ctest build/fuzz -L fuzz -V
 fi
