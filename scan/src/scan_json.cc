@@ -79,7 +79,9 @@ void Hits(std::string& o, const char* key, const std::vector<ScanHit>& hits) {
 
 }  // namespace
 
-std::string ScanItemJson(const ScanItemResult& item, const SignalSet& signals) {
+std::string ScanItemJson(const ScanItemResult& item, const SignalSet& signals_in) {
+  SignalSet signals = signals_in;  // Scan always computes these two
+  signals.insert(SignalType::kPdq).insert(SignalType::kMd5);
   std::string o = "{\"index\":" + std::to_string(item.index);
   Str(o, "path", item.path);
   if (!item.member.empty()) Str(o, "member", item.member);

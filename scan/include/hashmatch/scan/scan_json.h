@@ -28,8 +28,9 @@ namespace hashmatch {
 // "match", "suppressed", "clean" or "error" (a matched item is "match" even if it then failed).
 const char* ScanItemResultName(const ScanItemResult& item);
 
-// The item's line, with a trailing '\n'. `signals`: the computed signals (ScanOptions::signals
-// with PDQ and MD5); only those hashes are printed.
+// The item's line, with a trailing '\n'. `signals`: the computed signals (ScanOptions::signals;
+// PDQ and MD5, which Scan always computes, are printed whether or not they are in it); only those
+// hashes are printed.
 std::string ScanItemJson(const ScanItemResult& item, const SignalSet& signals);
 
 // {"items":N,"scanned":N,"matched":N,"suppressed":N,"failed":N,"failed_by_reason":{...},
