@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <utility>
 
 #include "item_source.h"
@@ -85,12 +86,19 @@ Result<ScanSummary> Scan(const StoreSnapshot& store, std::span<const ScanInput> 
     uint64_t bytes = 0;
     while (chunk->source.size() < options.chunk_items && bytes < options.chunk_bytes) {
       SourceItem item;
-      // Items before the resume point are only numbered (their data skipped).
       if (!source.Next(&item, /*read_data=*/true)) {
         source_done = true;
         break;
       }
-      bytes += item.data.size();
+      // Files are read in stage 2, all of a chunk's at once: their sizes count against the
+      // chunk's byte budget too (a stat here), so a chunk holds chunk_bytes plus one item.
+      if (item.is_tar_member || !item.status.ok()) {
+        bytes += item.data.size();
+      } else {
+        std::error_code ec;
+        const uintmax_t size = std::filesystem::file_size(item.path, ec);
+        if (!ec) bytes += std::min<uint64_t>(size, options.max_item_bytes);
+      }
       chunk->source.push_back(std::move(item));
     }
     if (chunk->source.empty()) {

@@ -98,6 +98,7 @@ std::string ScanItemJson(const ScanItemResult& item, const SignalSet& signals_in
   if (item.ok() && signals.contains(SignalType::kPdq)) {
     Str(o, "pdq", EncodeHex(h.pdq[0].hash.bytes()));
     Num(o, "quality", uint64_t(h.pdq[0].quality));
+    if (h.pdq_fast) o += ",\"pdq_fast\":true";  // the JPEG fast path made it (not bit-exact)
   }
   for (SignalType t : {SignalType::kMd5, SignalType::kSha1, SignalType::kSha256}) {
     if (item.bytes_read && signals.contains(t)) {

@@ -47,8 +47,9 @@
 // Threads and memory. A oneTBB parallel_pipeline: a serial stage lists items and reads tar
 // members (tar streams are sequential), a parallel stage reads files, hashes and matches a chunk
 // of items, and a serial in-order stage calls the sink. At most max_tokens chunks are in flight,
-// each holding at most chunk_items items and (beyond its first item) chunk_bytes bytes, so the
-// memory is bounded by about max_tokens x (chunk_bytes + one item) plus one decoded image per
+// each holding at most chunk_items items and (beyond its last item) chunk_bytes bytes of item
+// data (a file's size is taken from a stat when it is listed), so the memory is bounded by about
+// max_tokens x (chunk_bytes + one item of at most max_item_bytes) plus one decoded image per
 // thread, whatever the number of items.
 #pragma once
 
@@ -198,7 +199,8 @@ Result<std::vector<ScanItemResult>> ScanAll(const StoreSnapshot& store,
                                             ScanSummary* summary = nullptr);
 
 // The number of items the inputs hold (for a progress bar's total): lists directories and reads
-// tar headers, reads no file. Uses only options.all_files.
+// tar headers, reads no file (but a compressed shard is decompressed to find its headers). Uses
+// only options.all_files.
 uint64_t CountScanItems(std::span<const ScanInput> inputs, const ScanOptions& options);
 
 }  // namespace hashmatch

@@ -8,6 +8,7 @@
 //    ,"bytes":N
 //    ,"error":{"code":"invalid_argument","message":"..."}   result "error" only
 //    ,"pdq":"hex","quality":Q                      when decoded (PDQ of the item as stored)
+//    ,"pdq_fast":true                              PDQ came from the JPEG fast path (--fast)
 //    ,"md5":"hex", "sha1":..., "sha256":...,       the computed digests, when the bytes were read
 //    ,"ahash":..., "dhash":..., "phash":..., "whash":...   the computed image hashes, when decoded
 //    ,"low_quality":true
