@@ -50,10 +50,12 @@ def scan_partition(store_path, inputs, expected_sequence=None, **options):
         raise UnavailableError(
             f"store {store_path} is at sequence {store.sequence} on this worker, the driver saw "
             f"{expected_sequence}: every partition must scan the same snapshot")
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     items, summary = scan(store, [os.fspath(p) for p in inputs], **options)
+    # process_time: CPU of the whole worker process (all its threads) during the task; with one
+    # task at a time per process (threads_per_worker=1) that is the task's CPU cost.
     return {"items": items, "summary": summary, "pid": os.getpid(),
-            "seconds": time.perf_counter() - start}
+            "seconds": time.perf_counter() - start, "cpu_seconds": time.process_time() - cpu}
 
 
 def partition(inputs, n):
@@ -98,6 +100,7 @@ def merge(results, seconds=None):
     if summary is None:
         raise InvalidArgumentError("no partitions to merge")
     summary["partition_seconds"] = [r["seconds"] for r in results]
+    summary["partition_cpu_seconds"] = [r.get("cpu_seconds", 0.0) for r in results]
     if seconds is not None:
         summary["seconds"] = seconds
         summary["images_per_second"] = summary["items"] / seconds if seconds > 0 else 0

@@ -67,3 +67,27 @@ def test_partitions_and_merge_errors(sample_store):
     b = dict(a, summary=dict(a["summary"], store_sequence=a["summary"]["store_sequence"] + 1))
     with pytest.raises(hm.UnavailableError, match="different store snapshots"):
         cluster.merge([a, b])
+
+
+def test_example_script(sample_store, tmp_path):
+    # python/examples/dask_scan.py end to end: make shards, scan them on its own LocalCluster
+    # and compare with one process.
+    import json
+    import subprocess
+    import sys
+
+    from conftest import REPO, SAMPLES
+
+    example = REPO / "python/examples/dask_scan.py"
+    subprocess.run([sys.executable, example, "make-shards", SAMPLES / "images", tmp_path / "sh",
+                    "--copies", "3", "--per-shard", "8"], check=True, capture_output=True)
+    shards = sorted((tmp_path / "sh").glob("*.tar"))
+    assert len(shards) == 4  # 10 images x 3 copies, 8 per shard
+    p = subprocess.run([sys.executable, example, "scan", "--store", sample_store, "--workers", "2",
+                        "--compare", "--out", tmp_path / "items.jsonl", *shards],
+                       capture_output=True, text=True)
+    assert p.returncode == 0, p.stderr
+    dask, one = [json.loads(l) for l in p.stdout.splitlines()]
+    assert dask["items"] == one["items"] == 30 and dask["matched"] == 21 and one["dask_equal"]
+    assert dask["workers"] == 2
+    assert len((tmp_path / "items.jsonl").read_text().splitlines()) == 30
