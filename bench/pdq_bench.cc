@@ -1,6 +1,7 @@
 // PDQ throughput on one core: decode alone, hash alone (bit-exact path), and both, then the fast
 // path's decode + hash (PdqOptions::fast) beside them in the same run, on the reference JPEGs
-// (../shared/pdq-reference; 1600x1004 bridge and the 640x402 formats/base.jpg).
+// (../shared/pdq-reference; the 1600x1004 bridge, baseline, and its progressive 90-degree rotation,
+// and the 640x402 formats/base.jpg).
 //
 //   build/release/bench/pdq_bench [--benchmark_filter=...]   (see docs/benchmarks.md)
 //
@@ -78,6 +79,8 @@ int main(int argc, char** argv) {
   const fs::path shared = fs::path(HASHMATCH_SHARED_DIR) / "pdq-reference";
   const std::pair<const char*, fs::path> inputs[] = {
       {"jpeg_1600x1004", shared / "reg-test-input/dih/bridge-1-original.jpg"},
+      // The other seven reference orientations are progressive 4:4:4 (bridge-1 is baseline 4:2:0).
+      {"jpeg_1004x1600_progressive", shared / "reg-test-input/dih/bridge-2-rotate-90.jpg"},
       {"jpeg_640x402", shared / "formats/base.jpg"},
   };
   for (const auto& [name, path] : inputs) {

@@ -9,6 +9,11 @@
 namespace hashmatch::image_internal {
 
 Result<Image> DecodeJpeg(std::span<const uint8_t> bytes, const DecodeOptions& options);
+// DecodeJpeg into a caller's Image whose pixel buffer is reused (no fresh multi-megabyte
+// allocation, page faults and zero-fill per image when one Image serves many). EXIF orientation
+// is not applied. On error *image is unspecified.
+Status DecodeJpegReusing(std::span<const uint8_t> bytes, const DecodeOptions& options,
+                         Image* image);
 Result<Image> DecodePng(std::span<const uint8_t> bytes, const DecodeOptions& options);
 Result<Image> DecodeWebp(std::span<const uint8_t> bytes, const DecodeOptions& options);
 

@@ -153,13 +153,20 @@ bool DecodeJpegInto(const uint8_t* data, size_t size, const DecodeOptions& opt, 
 
 Result<Image> DecodeJpeg(std::span<const uint8_t> bytes, const DecodeOptions& options) {
   Image image;
+  if (Status s = DecodeJpegReusing(bytes, options, &image); !s.ok()) return s;
+  return image;
+}
+
+Status DecodeJpegReusing(std::span<const uint8_t> bytes, const DecodeOptions& options,
+                         Image* image) {
   std::string error;
   bool pixel_limit = false;
-  if (!DecodeJpegInto(bytes.data(), bytes.size(), options, &image, &error, &pixel_limit)) {
+  image->truncated = false;
+  if (!DecodeJpegInto(bytes.data(), bytes.size(), options, image, &error, &pixel_limit)) {
     if (pixel_limit) return Status::OutOfRange("pixel limit: JPEG " + error);
     return Status::Corruption("JPEG decode error: " + error);
   }
-  return image;
+  return Status::Ok();
 }
 
 }  // namespace hashmatch::image_internal

@@ -8,6 +8,7 @@
 // tests/conformance/pdq_fast_drift_test.cc holds the bar).
 #include <algorithm>
 #include <cstddef>
+#include <optional>
 #include <utility>
 #include <vector>
 
@@ -152,8 +153,18 @@ Result<PdqImageHash> PdqHasher::HashEncoded(std::span<const uint8_t> bytes,
   const bool fast =
       options.fast && !options.compat_512 && SniffImageFormat(bytes) == ImageFormat::kJpeg;
   if (!fast) {
-    auto image = DecodeImage(bytes, decode);
-    if (!image.ok()) return image.status();
+    const Image* image = &image_;
+    std::optional<Image> decoded;
+    if (!decode.apply_exif_orientation && SniffImageFormat(bytes) == ImageFormat::kJpeg) {
+      // Into the hasher's own image: a multi-megabyte buffer allocated once, not per image (a
+      // fresh one costs page faults and a zero-fill, about as much as the hash itself).
+      if (Status s = image_internal::DecodeJpegReusing(bytes, decode, &image_); !s.ok()) return s;
+    } else {
+      auto d = DecodeImage(bytes, decode);
+      if (!d.ok()) return d.status();
+      decoded = std::move(*d);
+      image = &*decoded;
+    }
     r.width = image->width;
     r.height = image->height;
     r.truncated = image->truncated;

@@ -135,6 +135,7 @@ class PdqHasher {
   PdqSimd simd_ = DefaultPdqSimd();
   std::vector<float> luma_, scratch_;
   std::vector<float> blur_work_;  // the blur's buffers, reused from image to image
+  Image image_;                   // HashBytes' exact-path JPEG decode, reused likewise
   float dct_[16][16] = {};
 };
 
