@@ -154,18 +154,13 @@ bool ItemSource::NextFromTar(SourceItem* item, bool read_data) {
     }
     Emit(item, tar_path_, name, Status::Ok());
     item->is_tar_member = true;
-    if (!read_data) {
-      Status s;
-      if (!tar_->Skip(&s)) {
-        // The member is numbered (it was listed); the damage ends the shard after it.
-        item->status = std::move(s);
-        tar_.reset();
-      }
-      return true;
+    // A damaged member fails alone; whether the shard can go on is Next's to say, in the same way
+    // whether this member was read or skipped (a resumed scan skips what a first run read).
+    if (read_data) {
+      item->status = tar_->Read(max_item_bytes_, &item->data);
+    } else {
+      (void)tar_->Skip();
     }
-    bool fatal = false;
-    item->status = tar_->Read(max_item_bytes_, &item->data, &fatal);
-    if (fatal) tar_.reset();
     return true;
   }
 }

@@ -39,11 +39,19 @@ TarReader::~TarReader() {
 
 Status TarReader::Error(const std::string& what) const {
   const char* m = archive_error_string(a_);
-  return Status::InvalidArgument(path_ + ": " + what + ": " + (m ? m : "damaged archive"));
+  return Status::Corruption(path_ + ": " + what + ": " + (m ? m : "damaged archive"));
 }
 
 TarReader::Step TarReader::Next(std::string* name, uint64_t* size, Status* error) {
   if (done_) return Step::kEnd;
+  // A member whose data could not be read or skipped ends the shard here, the same way whether it
+  // was read or skipped: libarchive itself may or may not refuse the next header after each.
+  if (damaged_) {
+    done_ = true;
+    *error = Status::Corruption(path_ + ": damaged tar shard at member '" + member_ +
+                                "': nothing after it can be read");
+    return Step::kError;
+  }
   for (;;) {
     struct archive_entry* e = nullptr;
     const int r = archive_read_next_header(a_, &e);
@@ -66,12 +74,10 @@ TarReader::Step TarReader::Next(std::string* name, uint64_t* size, Status* error
   }
 }
 
-Status TarReader::Read(uint64_t max_bytes, std::vector<uint8_t>* out, bool* fatal) {
-  *fatal = false;
+Status TarReader::Read(uint64_t max_bytes, std::vector<uint8_t>* out) {
   out->clear();
   if (size_ > max_bytes) {
-    Status skip;
-    if (!Skip(&skip)) *fatal = true;
+    (void)Skip();  // a damaged archive shows at the next header
     return Status::OutOfRange(path_ + ": " + member_ + ": " + std::to_string(size_) +
                               " bytes, over the limit of " + std::to_string(max_bytes));
   }
@@ -80,34 +86,28 @@ Status TarReader::Read(uint64_t max_bytes, std::vector<uint8_t>* out, bool* fata
   while (got < out->size()) {
     const la_ssize_t n = archive_read_data(a_, out->data() + got, out->size() - got);
     if (n < 0) {
-      Status s = Error(member_);
-      // A data error leaves the stream position unknown: the shard ends here.
-      *fatal = true;
-      done_ = true;
       out->clear();
-      return s;
+      damaged_ = true;
+      return Error(member_);
     }
     if (n == 0) break;
     got += size_t(n);
   }
   if (got != out->size()) {
-    *fatal = true;
-    done_ = true;
     out->clear();
-    return Status::InvalidArgument(path_ + ": " + member_ + ": truncated member (" +
-                                   std::to_string(got) + " of " + std::to_string(size_) +
-                                   " bytes)");
+    damaged_ = true;
+    return Status::Corruption(path_ + ": " + member_ + ": truncated member (" +
+                              std::to_string(got) + " of " + std::to_string(size_) + " bytes)");
   }
   return Status::Ok();
 }
 
-bool TarReader::Skip(Status* error) {
+Status TarReader::Skip() {
   if (archive_read_data_skip(a_) < ARCHIVE_WARN) {
-    done_ = true;
-    *error = Error(member_);
-    return false;
+    damaged_ = true;
+    return Error(member_);
   }
-  return true;
+  return Status::Ok();
 }
 
 }  // namespace hashmatch::scan_internal

@@ -26,13 +26,14 @@ class TarReader {
   // Advances to the next regular-file member (directories, links and other entries are passed
   // over). kError: the archive is damaged from here on (*error says where); the reader is done.
   Step Next(std::string* name, uint64_t* size, Status* error);
-  // The current member's bytes. A member over max_bytes fails with out_of_range and is skipped; a
-  // read error (truncated or damaged data) fails with its message, and `*fatal` is set when the
-  // archive cannot go on.
-  Status Read(uint64_t max_bytes, std::vector<uint8_t>* out, bool* fatal);
-  // Passes over the current member's data (seeking where the file allows it). false: the archive
-  // cannot go on (*error says why).
-  bool Skip(Status* error);
+  // The current member's bytes. A member over max_bytes fails with out_of_range (its data is
+  // skipped); a read error (truncated or damaged data) fails with its message. Either way the
+  // caller goes on with Next, which reports the damage if the archive cannot go on: reading and
+  // skipping a member (Skip) must lead to the same sequence of Next results, since a resumed scan
+  // skips the members a first run read.
+  Status Read(uint64_t max_bytes, std::vector<uint8_t>* out);
+  // Passes over the current member's data (seeking where the file allows it).
+  Status Skip();
 
  private:
   TarReader(struct archive* a, std::string path) : a_(a), path_(std::move(path)) {}
@@ -43,6 +44,7 @@ class TarReader {
   std::string member_;  // the current member's name, for messages
   uint64_t size_ = 0;
   bool done_ = false;
+  bool damaged_ = false;  // a member's data failed: Next reports the shard as damaged
 };
 
 }  // namespace hashmatch::scan_internal

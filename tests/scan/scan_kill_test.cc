@@ -1,8 +1,8 @@
 // Kill and resume: the real `hashmatch scan` (fork + exec) is SIGKILLed at random moments while it
-// scans tar shards, a directory and a manifest, then resumed with --resume, again and again until
-// a run completes. The output, keep and drop files must then be byte for byte those of an
-// uninterrupted scan: no item repeated, none skipped. After every kill, the bytes the checkpoint
-// vouches for must already equal the reference's prefix.
+// scans tar shards (one of them damaged), a directory and a manifest, then resumed with --resume,
+// again and again until a run completes. The output, keep and drop files must then be byte for byte
+// those of an uninterrupted scan: no item repeated, none skipped. After every kill, the bytes the
+// checkpoint vouches for must already equal the reference's prefix.
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -91,6 +91,10 @@ TEST(ScanKillTest, KilledAndResumedScanEqualsAnUninterruptedOne) {
     }
     WriteTar(root / "shards" / ("shard-" + std::to_string(s) + ".tar"), members);
   }
+  {  // and a damaged shard: shard 0 cut in the middle of a member
+    const std::string whole = ReadAll(root / "shards" / "shard-0.tar");
+    WriteText(root / "shards" / "zz-truncated.tar", whole.substr(0, whole.size() / 2 + 1000));
+  }
   std::string manifest;
   for (int i = 120; i < 150; ++i) {
     const std::string name = "img" + std::to_string(i) + (i % 2 ? ".png" : ".jpg");
@@ -144,7 +148,9 @@ TEST(ScanKillTest, KilledAndResumedScanEqualsAnUninterruptedOne) {
   const std::string want_keep = ReadAll(root / "ref.keep");
   const std::string want_drop = ReadAll(root / "ref.drop");
   const size_t items = size_t(std::count(want_out.begin(), want_out.end(), '\n'));
-  ASSERT_EQ(items, 3u * 40 + 1 + 30 + 10);
+  // The shards, the damaged one's members up to the cut plus its error item, the directory and
+  // the manifest.
+  ASSERT_GT(items, 3u * 40 + 1 + 30 + 10 + 10);
   ASSERT_NE(want_drop, "");
   ASSERT_NE(want_keep, "");
 

@@ -203,6 +203,8 @@ TEST_F(ScanTest, TarShardsMembersInOrderCorruptMemberAndTruncatedShard) {
                                                                  {"000001.tar", "s1/0011.png"},
                                                                  {"truncated.tar", "s1/0010.jpg"},
                                                                  {"truncated.tar", "s1/0011.png"},
+                                                                 // the shard's own error item
+                                                                 {"truncated.tar", ""},
                                                                  {"missing.tar", ""}};
   ASSERT_EQ(got, want);
   EXPECT_EQ(Keys(items[0], items[0].matches), std::vector<std::string>{"bad_pdq/p6"});
@@ -214,13 +216,16 @@ TEST_F(ScanTest, TarShardsMembersInOrderCorruptMemberAndTruncatedShard) {
   EXPECT_TRUE(items[4].is_suppressed());  // 10: listed and allow-listed
   EXPECT_TRUE(items[5].ok());
   EXPECT_EQ(items[5].hashes.pdq[0].hash, PdqOf(images_[11]));
-  // The truncated shard: its first member whole, the cut one failed; then the missing shard.
+  // The truncated shard: its first member whole, the cut one failed, then the shard's error;
+  // then the missing shard.
   EXPECT_TRUE(items[6].ok());
   EXPECT_TRUE(items[6].is_suppressed());
-  EXPECT_FALSE(items[7].ok());
-  EXPECT_EQ(items[8].status.code(), StatusCode::kNotFound);
+  EXPECT_EQ(items[7].status.code(), StatusCode::kCorruption);
+  EXPECT_NE(items[7].status.message().find("s1/0011.png"), std::string::npos);
+  EXPECT_EQ(items[8].status.code(), StatusCode::kCorruption);
+  EXPECT_EQ(items[9].status.code(), StatusCode::kNotFound);
   EXPECT_EQ(sum.skipped_files, 1u);  // the .json member
-  EXPECT_EQ(sum.failed, 3u);
+  EXPECT_EQ(sum.failed, 4u);
   // A directory of shards expands them in place.
   const auto via_dir = Run({{root() / "shards"}});
   EXPECT_EQ(Json(via_dir), Json(std::vector<ScanItemResult>(items.begin(), items.begin() + 6)));
@@ -245,7 +250,8 @@ TEST_F(ScanTest, ManifestEqualsTheSameFilesGivenDirectly) {
 }
 
 TEST_F(ScanTest, SameOutputWhateverThreadsAndChunks) {
-  const std::vector<ScanInput> in = {{root() / "dir"}, {root() / "shards"}};
+  const std::vector<ScanInput> in = {
+      {root() / "dir"}, {root() / "shards"}, {root() / "truncated.tar"}};
   ScanOptions one;
   one.max_threads = 1;
   const std::string want = Json(Run(in, one));
@@ -261,10 +267,14 @@ TEST_F(ScanTest, SameOutputWhateverThreadsAndChunks) {
 }
 
 TEST_F(ScanTest, SkipItemsGivesTheTail) {
-  const std::vector<ScanInput> in = {{root() / "dir"}, {root() / "shards"}};
+  // Skipping must number the items exactly as reading them does, damaged shards included (a
+  // resumed scan skips what the first run read).
+  const std::vector<ScanInput> in = {{root() / "dir"},           {root() / "truncated.tar"},
+                                     {root() / "shards"},        {root() / "missing.tar"},
+                                     {root() / "truncated.tar"}, {root() / "dir/a/img00.jpg"}};
   const auto all = Run(in);
   EXPECT_EQ(CountScanItems(in, {}), all.size());
-  for (size_t k : {size_t(0), size_t(1), size_t(6), size_t(9), all.size(), all.size() + 5}) {
+  for (size_t k = 0; k <= all.size() + 1; ++k) {
     ScanOptions o;
     o.skip_items = k;
     const auto tail = Run(in, o);

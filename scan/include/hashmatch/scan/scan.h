@@ -30,10 +30,11 @@
 //
 // Errors. An item that cannot be read or decoded, or is too large, is an item with a non-OK
 // status (its message names the path and member); a directory that cannot be listed, a missing
-// input, an unreadable manifest or a shard that cannot be opened or is corrupt is one failed item
-// at its place in the stream (a corrupt shard's members before the damage are still items). None
-// of these stops the scan. Scan itself fails only on bad options, a set that does not exist, or a
-// sink error.
+// input, an unreadable manifest or a shard that cannot be opened is one failed item at its place in
+// the stream. A shard damaged halfway gives its members up to the damage (the damaged one failed)
+// and then one failed item for the shard; skipping members (skip_items) numbers them exactly as
+// reading them does. None of these stops the scan. Scan itself fails only on bad options, a set
+// that does not exist, or a sink error.
 //
 // Matching. Each computed signal type is matched against the store's enabled sets of that type
 // (or the sets named in ScanOptions::sets, plus every enabled suppress set of the computed types:
