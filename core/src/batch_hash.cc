@@ -5,10 +5,12 @@
 #include <algorithm>
 #include <atomic>
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "batch_parallel.h"
 #include "hashmatch/core/digest.h"
+#include "image_internal.h"
 
 namespace hashmatch {
 
@@ -60,8 +62,9 @@ Status WithPath(const BatchInput& input, const Status& s) {
 }
 
 // Everything for one item; returns the item's status (the caller stores it).
-Status HashItem(const BatchInput& input, size_t index, const BatchHashOptions& o, PdqHasher& hasher,
-                BatchHashResult* r) {
+Status HashItem(const BatchInput& input, size_t index, const BatchHashOptions& o,
+                batch_internal::WorkerState& state, BatchHashResult* r) {
+  PdqHasher& hasher = state.pdq;
   std::vector<uint8_t> owned;
   std::span<const uint8_t> bytes;
   if (const auto* path = std::get_if<std::filesystem::path>(&input)) {
@@ -103,8 +106,20 @@ Status HashItem(const BatchInput& input, size_t index, const BatchHashOptions& o
   // One decode with the PDQ conventions serves PDQ, the hook and (except for 16-bit grey PNGs)
   // the image hashes; when only the image hashes want pixels it decodes as Pillow does.
   const bool pillow_only = !need_image;
-  auto image = DecodeImage(bytes, pillow_only ? ImageHashDecodeOptions(o.decode) : o.decode);
-  if (!image.ok()) return image.status();
+  const DecodeOptions decode = pillow_only ? ImageHashDecodeOptions(o.decode) : o.decode;
+  const Image* image = &state.image;
+  std::optional<Image> decoded_apart;
+  if (!decode.apply_exif_orientation && SniffImageFormat(bytes) == ImageFormat::kJpeg) {
+    // JPEG (the common case) into the worker's reused image; the same decode as DecodeImage.
+    if (Status st = image_internal::DecodeJpegReusing(bytes, decode, &state.image); !st.ok()) {
+      return st;
+    }
+  } else {
+    auto decoded = DecodeImage(bytes, decode);
+    if (!decoded.ok()) return decoded.status();
+    decoded_apart = std::move(*decoded);
+    image = &*decoded_apart;
+  }
   if (!fast_pdq) {
     r->width = image->width;
     r->height = image->height;
@@ -153,13 +168,14 @@ class Progress {
 };
 
 void RunItem(std::span<const BatchInput> inputs, size_t i, const BatchHashOptions& o,
-             PdqHasher& hasher, Progress& progress, std::vector<BatchHashResult>& results) {
+             batch_internal::WorkerState& state, Progress& progress,
+             std::vector<BatchHashResult>& results) {
   BatchHashResult& r = results[i];
   if (progress.cancelled()) {
     r.status = Status(StatusCode::kUnavailable, "cancelled");
     return;
   }
-  r.status = WithPath(inputs[i], HashItem(inputs[i], i, o, hasher, &r));
+  r.status = WithPath(inputs[i], HashItem(inputs[i], i, o, state, &r));
   if (!r.status.ok()) {
     // A failed item keeps only what is documented as valid without a decode: its digests.
     r.width = r.height = 0;
@@ -178,15 +194,15 @@ std::vector<BatchHashResult> HashBatch(std::span<const BatchInput> inputs,
   Progress progress(options, inputs.size());
   // Sequential on the calling thread: asked for, or nothing to share out.
   if (options.max_threads == 1 || inputs.size() <= 1) {
-    PdqHasher hasher;
+    batch_internal::WorkerState state;
     for (size_t i = 0; i < inputs.size(); ++i) {
-      RunItem(inputs, i, options, hasher, progress, results);
+      RunItem(inputs, i, options, state, progress, results);
     }
     return results;
   }
   batch_internal::ParallelForItems(inputs.size(), options.max_threads,
                                    [&](size_t i, batch_internal::WorkerState& state) {
-                                     RunItem(inputs, i, options, state.pdq, progress, results);
+                                     RunItem(inputs, i, options, state, progress, results);
                                    });
   return results;
 }
