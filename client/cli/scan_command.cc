@@ -161,7 +161,7 @@ int RunScan(int argc, char** argv) {
     if (job.resume || !files.checkpoint.empty()) {
       return Usage("--resume and --checkpoint need --out FILE");
     }
-    files.out = "/dev/stdout";
+    files.out = "-";
   } else if (no_checkpoint) {
     if (job.resume || !files.checkpoint.empty()) {
       return Usage("--no-checkpoint with --resume or --checkpoint");

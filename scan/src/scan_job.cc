@@ -2,7 +2,11 @@
 // checkpoint's text format is in checkpoint.h.
 #include "hashmatch/scan/scan_job.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <memory>
 
 #include "checkpoint.h"
@@ -37,6 +41,35 @@ Status OpenOutput(Env* env, const std::filesystem::path& path, bool resume, uint
   }
   return env->NewAppendableFile(path, &out->file);
 }
+
+// "-": the process's standard output, written through fd 1 as it is (reopening /dev/stdout would
+// truncate a file the shell opened for appending). Not resumable: nothing to truncate back.
+class StdoutFile : public WritableFile {
+ public:
+  Status Append(std::string_view data) override {
+    buf_.append(data);
+    size_ += data.size();
+    return buf_.size() >= (1 << 16) ? Flush() : Status::Ok();
+  }
+  Status Flush() override {
+    size_t done = 0;
+    while (done < buf_.size()) {
+      const ssize_t n = ::write(1, buf_.data() + done, buf_.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) return Status::IoError(std::string("standard output: ") + std::strerror(errno));
+      done += size_t(n);
+    }
+    buf_.clear();
+    return Status::Ok();
+  }
+  Status Sync() override { return Flush(); }
+  Status Close() override { return Flush(); }
+  uint64_t Size() const override { return size_; }
+
+ private:
+  std::string buf_;
+  uint64_t size_ = 0;
+};
 
 std::string ListLine(const ScanItemResult& item) {
   return item.member.empty() ? item.path + "\n" : item.path + "\t" + item.member + "\n";
@@ -81,7 +114,15 @@ Result<ScanSummary> RunScanJob(const StoreSnapshot& store, std::span<const ScanI
   }
 
   Output out, keep, drop;
-  if (Status s = OpenOutput(env, files.out, resume, cp.out_bytes, &out); !s.ok()) return s;
+  if (files.out == "-") {
+    if (!files.checkpoint.empty()) {
+      return Status::InvalidArgument("a scan to standard output cannot be resumed (no checkpoint)");
+    }
+    out.path = files.out;
+    out.file = std::make_unique<StdoutFile>();
+  } else if (Status s = OpenOutput(env, files.out, resume, cp.out_bytes, &out); !s.ok()) {
+    return s;
+  }
   if (!files.keep.empty()) {
     if (Status s = OpenOutput(env, files.keep, resume, cp.keep_bytes, &keep); !s.ok()) return s;
   }

@@ -39,14 +39,15 @@ class ScanCliTest : public ::testing::Test {
   fs::path dir() const { return root() / "dir"; }
   fs::path store() const { return root() / "store"; }
 
-  CliResult Run(std::vector<std::string> args) {
+  // stdout goes to a file, truncated first unless `append` (as `>>` in a shell).
+  CliResult Run(std::vector<std::string> args, bool append = false) {
     const fs::path out = root() / "stdout", err = root() / "stderr";
     std::vector<char*> argv = {const_cast<char*>(HASHMATCH_CLI)};
     for (std::string& a : args) argv.push_back(a.data());
     argv.push_back(nullptr);
     const pid_t pid = ::fork();
     if (pid == 0) {
-      ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 1);
+      ::dup2(::open(out.c_str(), O_WRONLY | O_CREAT | (append ? O_APPEND : O_TRUNC), 0644), 1);
       ::dup2(::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644), 2);
       ::execv(HASHMATCH_CLI, argv.data());
       ::_exit(127);
@@ -81,6 +82,11 @@ TEST_F(ScanCliTest, StreamsToStdoutWithASummary) {
   EXPECT_NE(r.out.find("\"set\":\"bad_md5\""), std::string::npos);
   const std::string s = ReadAll(summary);
   EXPECT_EQ(s.rfind("{\"items\":5,\"scanned\":5,\"matched\":2,", 0), 0u) << s;
+  // Appending to what stdout already holds (`>>`): kept, not truncated.
+  WriteText(root() / "stdout", "earlier line\n");
+  r = Run({"scan", "--store", store().string(), "--quiet", dir().string()}, /*append=*/true);
+  EXPECT_EQ(r.exit, 0);
+  EXPECT_EQ(r.out.rfind("earlier line\n{\"index\":0,", 0), 0u) << r.out;
   // --all-items: every item, in order.
   r = Run({"scan", "--store", store().string(), "--all-items", "--no-progress", dir().string()});
   EXPECT_EQ(r.exit, 0);

@@ -33,7 +33,7 @@
 namespace hashmatch {
 
 struct ScanJobFiles {
-  std::filesystem::path out;         // JSON lines (required)
+  std::filesystem::path out;         // JSON lines (required); "-": standard output (no checkpoint)
   std::filesystem::path keep, drop;  // optional lists (empty: none)
   std::filesystem::path checkpoint;  // empty: not resumable (nothing is fsynced before the end)
 };
