@@ -201,6 +201,21 @@ TEST_P(PdqBlurTest, Nearest512AndLarge) {
   }
 }
 
+// Few rows and very many columns (legal under the pixel limit for PNG): the streaming layout
+// would need ~200 rows' worth of a row, so the full-size path takes over and the workspace stays
+// within two image-sized float buffers.
+TEST_P(PdqBlurTest, WideShortImagesStayWithinTwoImageBuffers) {
+  std::mt19937 rng(3);
+  for (const auto& [w, h] :
+       std::vector<std::pair<int, int>>{{200000, 5}, {30000, 95}, {5, 100000}}) {
+    const Image im = RandomImage(w, h, 3, rng, 0);
+    SCOPED_TRACE(std::to_string(w) + "x" + std::to_string(h));
+    std::vector<float> arena;
+    EXPECT_EQ(Compare(GetParam(), im, false, &arena), 0);
+    EXPECT_LE(arena.size(), 2 * size_t(w) * size_t(h) + 16);
+  }
+}
+
 // The hash itself is the same on every instruction set (the DCT, median and bits are shared code;
 // this guards the hasher's plumbing: options, sizes, dihedral).
 TEST_P(PdqBlurTest, HashesAgreeAcrossInstructionSets) {
