@@ -13,7 +13,10 @@
 // and the second horizontal pass only divides at the 64 sampled columns (its running sums are
 // still computed along the whole row, as they must be). No full-size float buffer exists: rows
 // stream from the pixels through a ring of the first pass's output, a few dozen rows deep, so the
-// working set stays in L2 and nothing is allocated per call once the workspace has grown.
+// working set stays in L2 and nothing is allocated per call once the workspace has grown. Shapes
+// for which that layout (about 200 rows' worth of one row, plus 128 floats per row) would exceed
+// two image-sized float buffers, i.e. very few rows or very few columns, take a full-size scalar
+// path instead (pdq_blur.cc), so the workspace never exceeds 2 * rows * cols floats.
 //
 // SIMD code is enabled with function-level target attributes (see kernels/kernel_table.h for why
 // not TU-wide -m flags).
