@@ -28,8 +28,8 @@ import time
 
 def make_shards(args):
     exts = (".jpg", ".jpeg", ".png", ".webp")
-    images = sorted(os.path.join(d, f) for d, _, fs in os.walk(args.src) for f in fs
-                    if f.lower().endswith(exts))
+    images = sorted(os.path.join(d, f) for d, _, fs in os.walk(args.src, followlinks=True)
+                    for f in fs if f.lower().endswith(exts))
     if not images:
         sys.exit(f"no images under {args.src}")
     os.makedirs(args.out, exist_ok=True)
@@ -37,7 +37,7 @@ def make_shards(args):
     shards = 0
     for start in range(0, len(members), args.per_shard):
         path = os.path.join(args.out, f"shard-{shards:06d}.tar")
-        with tarfile.open(path, "w") as tar:
+        with tarfile.open(path, "w", dereference=True) as tar:  # symlinks: their files
             for k, (c, p) in enumerate(members[start:start + args.per_shard]):
                 name = f"{start + k:09d}{os.path.splitext(p)[1].lower()}"
                 tar.add(p, arcname=name)
