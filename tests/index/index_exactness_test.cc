@@ -196,6 +196,41 @@ TEST(IndexExactness, ClusteredNearDuplicates) {
   }
 }
 
+TEST(IndexExactness, CrowdedBucketsPastTheInlineResiduals) {
+  // MIH keeps the residuals of a bucket's first 12 entries beside its start and reads the rest
+  // from a separate array: buckets of hundreds of rows (codes sharing long runs of bits, as
+  // near-blank images do) with residuals that differ in 0, 1, 2 or more bits from the query's.
+  std::mt19937_64 rng(11);
+  Codes data, queries;
+  uint64_t id = 0;
+  for (size_t i = 0; i < 4000; ++i) data.Append(testing::RandomCode(rng, 32).data(), id++);
+  for (size_t g = 0; g < 6; ++g) {
+    const auto centre = testing::RandomCode(rng, 32);
+    for (size_t k = 0; k < 300; ++k) {
+      auto c = centre;
+      // Flip bits only in the second half: the first half's substrings share their buckets.
+      for (uint32_t f = 0, n = uint32_t(rng() % 40); f < n; ++f) {
+        const size_t bit = 128 + rng() % 128;
+        c[bit / 8] ^= uint8_t(1u << (bit % 8));
+      }
+      if (k % 3 == 0) {  // and some in the first half too, a few bits
+        const size_t bit = rng() % 128;
+        c[bit / 8] ^= uint8_t(1u << (bit % 8));
+      }
+      data.Append(c.data(), id++);
+    }
+    queries.Append(centre.data(), g);
+    auto q = centre;
+    testing::FlipBits(rng, &q, 3);
+    queries.Append(q.data(), 100 + g);
+  }
+  for (const Method& m : Methods(32)) {
+    auto index = m.build(data);
+    const size_t n = CheckAgainstOracle(*index, data, queries, {0, 4, 16, 31, 40}, m.name);
+    EXPECT_GT(n, 6u * 100) << m.name;
+  }
+}
+
 // For an m-table MIH at `radius`: codes at distance exactly radius (each probed substring off by
 // r_i + 1 except one off by r_i; each is found by that one table only) and exactly radius + 1
 // (every substring off by r_i + 1: no table finds it, and it must not be reported).

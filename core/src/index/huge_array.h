@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -43,12 +44,20 @@ class HugeArray {
     size_ = n;
     const size_t bytes = n * sizeof(T);
     if (bytes >= kHugeThreshold) {
+      // Huge pages back only 2 MiB-aligned 2 MiB ranges, and mmap aligns to 4 KiB: map one
+      // huge page more and unmap the unaligned head and tail.
       mapped_ = (bytes + kHugePage - 1) & ~(kHugePage - 1);
-      void* p =
-          ::mmap(nullptr, mapped_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      void* p = ::mmap(nullptr, mapped_ + kHugePage, PROT_READ | PROT_WRITE,
+                       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
       if (p == MAP_FAILED) throw std::bad_alloc();
-      ::madvise(p, mapped_, MADV_HUGEPAGE);  // advisory: ignored where THP is off
-      data_ = static_cast<T*>(p);
+      const uintptr_t raw = reinterpret_cast<uintptr_t>(p);
+      const uintptr_t aligned = (raw + kHugePage - 1) & ~uintptr_t(kHugePage - 1);
+      if (aligned > raw) ::munmap(p, aligned - raw);
+      if (const size_t tail = kHugePage - (aligned - raw); tail > 0) {
+        ::munmap(reinterpret_cast<void*>(aligned + mapped_), tail);
+      }
+      ::madvise(reinterpret_cast<void*>(aligned), mapped_, MADV_HUGEPAGE);  // ignored if THP is off
+      data_ = reinterpret_cast<T*>(aligned);
     } else if (n > 0) {
       data_ = static_cast<T*>(std::calloc(n, sizeof(T)));
       if (!data_) throw std::bad_alloc();
@@ -65,7 +74,7 @@ class HugeArray {
 
  private:
   static constexpr size_t kHugePage = size_t(2) << 20;
-  static constexpr size_t kHugeThreshold = size_t(4) << 20;
+  static constexpr size_t kHugeThreshold = size_t(1) << 20;
 
   void Free() {
     if (mapped_) {

@@ -1,10 +1,13 @@
 #include "index/mih_index.h"
 
+#include <emmintrin.h>  // SSE2: part of the x86-64 baseline
 #include <oneapi/tbb/parallel_for.h>
 #include <oneapi/tbb/task_arena.h>
 
 #include <algorithm>
 #include <array>
+#include <bit>
+#include <cstring>
 #include <map>
 
 #include "index/build_util.h"
@@ -71,8 +74,23 @@ MihIndex::MihIndex(std::shared_ptr<const void> keeper, size_t code_bytes, size_t
     }
     masks_.push_back(ml);
   }
+  blocks_.resize(geom_.size());
+  index_internal::ParallelBlocks(geom_.size(), 0, [&](size_t i) {
+    const size_t buckets = size_t(1) << geom_[i].top_bits;
+    const uint32_t* off = tables_[i].offsets;
+    const uint8_t* resid = tables_[i].resid;
+    index_internal::HugeArray<BucketBlock>& blocks = blocks_[i];
+    blocks.Allocate(buckets + 1);  // zero-filled
+    for (size_t b = 0; b <= buckets; ++b) {
+      blocks[b].lo = off[b];
+      if (b == buckets || !resid) continue;
+      const uint32_t count = std::min(off[b + 1] - off[b], BucketBlock::kInline);
+      std::memcpy(blocks[b].resid, resid + off[b], count);
+    }
+  });
   for (const mih::TableGeom& g : geom_) {
-    table_bytes_ += ((size_t(1) << g.top_bits) + 1) * 4 + num_rows * (4 + (g.resid_bits ? 1 : 0));
+    const size_t buckets = (size_t(1) << g.top_bits) + 1;
+    table_bytes_ += buckets * (4 + sizeof(BucketBlock)) + num_rows * (4 + (g.resid_bits ? 1 : 0));
   }
 }
 
@@ -125,35 +143,66 @@ void MihIndex::ProbeOne(const uint8_t* query, uint32_t query_index, uint32_t rad
       }
     }
   }
-  // Each probe is three dependent reads (offset, residuals, rows) that mostly miss the cache.
-  // A software pipeline keeps many in flight: at step j the offsets of probe j are prefetched,
-  // probe j - kLag2 reads its offsets and prefetches its entries, probe j - kLag1 is scanned.
-  constexpr size_t kLag2 = 16, kLag1 = 32;
+  // A probe is two dependent reads that mostly miss the cache: its bucket block (start and the
+  // first residuals), then the rows of the entries whose residuals pass. A software pipeline
+  // keeps many blocks in flight: at step j the blocks of probe j are prefetched and probe
+  // j - kLag filters its inline residuals; buckets longer than kInline (few: about eight rows a
+  // bucket) finish in a second pass over the resid arrays.
+  constexpr size_t kLag = 16;
+  std::vector<Overflow>& overflow = scratch->overflow;
+  overflow.clear();
   const size_t np = probes.size();
-  for (size_t j = 0; j < np + kLag1; ++j) {
-    if (j < np) __builtin_prefetch(&tables_[probes[j].table].offsets[probes[j].bucket]);
-    if (j >= kLag2 && j - kLag2 < np) {
-      Probe& p = probes[j - kLag2];
-      const TableArrays& t = tables_[p.table];
-      p.lo = t.offsets[p.bucket];
-      p.hi = t.offsets[p.bucket + 1];
-      // Rows are read only for the few entries whose residual passes.
-      __builtin_prefetch(t.resid ? static_cast<const void*>(t.resid + p.lo) : t.rows + p.lo);
+  for (size_t j = 0; j < np + kLag; ++j) {
+    if (j < np) {
+      const BucketBlock* b = &blocks_[probes[j].table][probes[j].bucket];
+      __builtin_prefetch(b);
+      __builtin_prefetch(b + 1);  // its successor's lo ends the bucket (often the same line)
     }
-    if (j >= kLag1) {
-      const Probe& p = probes[j - kLag1];
-      const TableArrays& t = tables_[p.table];
-      const mih::TableGeom& g = geom_[p.table];
-      // Candidates are recorded as positions in the rows array: loading the row here would be
-      // a dependent cache miss per candidate; the pass below prefetches them instead.
-      if (g.resid_bits == 0 || p.slack >= g.resid_bits) {
-        for (uint32_t e = p.lo; e < p.hi; ++e) entries.push_back(t.rows + e);
-        continue;
+    if (j < kLag) continue;
+    const Probe& p = probes[j - kLag];
+    const BucketBlock* b = &blocks_[p.table][p.bucket];
+    const uint32_t lo = b->lo, hi = b[1].lo;
+    if (lo == hi) continue;
+    const TableArrays& t = tables_[p.table];
+    const mih::TableGeom& g = geom_[p.table];
+    const uint32_t inline_count = std::min(hi - lo, BucketBlock::kInline);
+    uint32_t pass = (1u << inline_count) - 1;
+    if (p.slack < g.resid_bits) {
+      // Popcount of each residual byte XOR the query's (SSE2 bit-slicing), compared with slack.
+      const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(b));
+      __m128i x = _mm_xor_si128(v, _mm_set1_epi8(char(qres[p.table])));
+      uint32_t fail;
+      if (p.slack == 0) {
+        fail = ~uint32_t(_mm_movemask_epi8(_mm_cmpeq_epi8(x, _mm_setzero_si128())));
+      } else {
+        const __m128i m1 = _mm_set1_epi8(0x55), m2 = _mm_set1_epi8(0x33), m4 = _mm_set1_epi8(0x0f);
+        x = _mm_sub_epi8(x, _mm_and_si128(_mm_srli_epi16(x, 1), m1));
+        x = _mm_add_epi8(_mm_and_si128(x, m2), _mm_and_si128(_mm_srli_epi16(x, 2), m2));
+        x = _mm_and_si128(_mm_add_epi8(x, _mm_srli_epi16(x, 4)), m4);
+        fail = uint32_t(_mm_movemask_epi8(_mm_cmpgt_epi8(x, _mm_set1_epi8(char(p.slack)))));
       }
-      const uint8_t q = qres[p.table];
-      for (uint32_t e = p.lo; e < p.hi; ++e) {
-        if (kPop8[uint8_t(t.resid[e] ^ q)] <= p.slack) entries.push_back(t.rows + e);
-      }
+      pass &= ~fail >> 4;  // bytes 0-3 of the block are lo
+    }
+    while (pass) {
+      entries.push_back(t.rows + lo + uint32_t(std::countr_zero(pass)));
+      pass &= pass - 1;
+    }
+    if (hi - lo > BucketBlock::kInline) {
+      overflow.push_back(Overflow{p.table, p.slack, lo + BucketBlock::kInline, hi});
+      __builtin_prefetch(t.resid ? static_cast<const void*>(t.resid + lo + BucketBlock::kInline)
+                                 : t.rows + lo + BucketBlock::kInline);
+    }
+  }
+  for (const Overflow& o : overflow) {
+    const TableArrays& t = tables_[o.table];
+    const mih::TableGeom& g = geom_[o.table];
+    if (g.resid_bits == 0 || o.slack >= g.resid_bits) {
+      for (uint32_t e = o.lo; e < o.hi; ++e) entries.push_back(t.rows + e);
+      continue;
+    }
+    const uint8_t q = qres[o.table];
+    for (uint32_t e = o.lo; e < o.hi; ++e) {
+      if (kPop8[uint8_t(t.resid[e] ^ q)] <= o.slack) entries.push_back(t.rows + e);
     }
   }
   constexpr size_t kAhead = 8;
