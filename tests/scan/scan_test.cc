@@ -312,6 +312,54 @@ TEST_F(ScanTest, DihedralFindsARotatedCopy) {
   EXPECT_NE(ScanItemJson(dih[0], o.signals).find("\"orientation\":\""), std::string::npos);
 }
 
+TEST_F(ScanTest, OtherSignalsAndTheFastPath) {
+  // A store with a SHA-1 set and a dHash set: matched when those signals are computed.
+  TempDir t("hm-scan-signals");
+  StoreOptions so;
+  so.create_if_missing = true;
+  so.background_snapshots = false;
+  auto store = HashSetStore::Open(t.path() / "store", so).value();
+  ASSERT_TRUE(store->CreateSet({"sha1set", SignalType::kSha1, 0}).ok());
+  ASSERT_TRUE(store->CreateSet({"dhashset", SignalType::kDHash64, 4}).ok());
+  BatchHashOptions bo;
+  bo.signals = {SignalType::kSha1, SignalType::kDHash64};
+  const std::vector<BatchInput> in = {std::span<const uint8_t>(images_[2]),
+                                      std::span<const uint8_t>(images_[3])};
+  const auto h = HashBatch(in, bo);
+  ASSERT_TRUE(h[0].ok() && h[1].ok());
+  ImportPage p1, p2;
+  p1.records = {Record("s2", SignalType::kSha1, h[0].sha1)};
+  p2.records = {Record("d3", SignalType::kDHash64, h[1].dhash)};
+  ASSERT_TRUE(store->ApplyPage("sha1set", p1).ok());
+  ASSERT_TRUE(store->ApplyPage("dhashset", p2).ok());
+  auto snap2 = store->GetSnapshot();
+  const std::vector<ScanInput> inputs = {{root() / "dir/b"}};  // broken, img02, sub/img03
+  ScanOptions o;
+  o.signals = {SignalType::kSha1, SignalType::kDHash64};
+  auto items = ScanAll(*snap2, inputs, o);
+  ASSERT_TRUE(items.ok());
+  ASSERT_EQ(items->size(), 3u);
+  EXPECT_EQ(Keys((*items)[1], (*items)[1].matches), std::vector<std::string>{"sha1set/s2"});
+  EXPECT_EQ(Keys((*items)[2], (*items)[2].matches), std::vector<std::string>{"dhashset/d3"});
+  const std::string line = ScanItemJson((*items)[1], o.signals);
+  EXPECT_NE(line.find("\"sha1\":\""), std::string::npos);
+  EXPECT_NE(line.find("\"dhash64\":\""), std::string::npos);
+  EXPECT_NE(line.find("\"md5\":\""), std::string::npos);  // always
+  // Without those signals computed, those sets are not searched.
+  auto plain = ScanAll(*snap2, inputs, {});
+  ASSERT_TRUE(plain.ok());
+  for (const auto& it : *plain) EXPECT_FALSE(it.matched());
+
+  // The PDQ fast path (JPEGs): still within the threshold of the exact-path code, and marked.
+  ScanOptions fast;
+  fast.pdq.fast = true;
+  const auto f = Run({{root() / "dir/a/img00.jpg"}}, fast);
+  ASSERT_EQ(f.size(), 1u);
+  EXPECT_EQ(Keys(f[0], f[0].matches), std::vector<std::string>{"bad_pdq/p0"});
+  EXPECT_TRUE(f[0].hashes.pdq_fast);
+  EXPECT_NE(ScanItemJson(f[0], fast.signals).find("\"pdq_fast\":true"), std::string::npos);
+}
+
 TEST_F(ScanTest, LimitsAndOptionErrors) {
   ScanOptions small;
   small.max_item_bytes = 100;
