@@ -2,6 +2,7 @@
 paths, encoded bytes and decoded pixel arrays; per-item errors; misuse raises."""
 import hashlib
 import threading
+import time
 
 import numpy as np
 import pytest
@@ -199,3 +200,27 @@ def test_concurrent_calls_from_threads_agree():
         t.join()
     for r in results:
         assert (r == want).all()
+
+
+def test_long_calls_release_the_gil():
+    # While one thread is inside a long hash_batch (~0.5 s of hashing on one idle core), the
+    # main thread keeps running Python: it sleeps 1 ms at a time and counts its wake-ups. Were the
+    # GIL held for the call, it could not wake up at all until the call returned.
+    data = SAMPLE_IMAGES[0].read_bytes()
+    started, done = threading.Event(), threading.Event()
+
+    def work():
+        started.set()
+        hm.hash_batch([data] * 600, threads=1)
+        done.set()
+
+    t = threading.Thread(target=work)
+    t.start()
+    started.wait()
+    time.sleep(0.05)  # let the worker enter the call
+    wakeups = 0
+    while not done.is_set():
+        time.sleep(0.001)
+        wakeups += 1
+    t.join()
+    assert wakeups >= 20, wakeups
