@@ -7,6 +7,34 @@
 
 namespace hashmatch::scan_internal {
 
+namespace {
+
+// Paths may hold spaces or newlines: hex keeps the line format trivial. "-" is the empty string.
+std::string Hex(const std::string& s) {
+  if (s.empty()) return "-";
+  static const char kDigits[] = "0123456789abcdef";
+  std::string o;
+  for (unsigned char c : s) o += kDigits[c >> 4], o += kDigits[c & 15];
+  return o;
+}
+
+bool Unhex(const std::string& h, std::string* out) {
+  out->clear();
+  if (h == "-") return true;
+  if (h.empty() || h.size() % 2) return false;
+  auto nibble = [](char c) {
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  for (size_t i = 0; i < h.size(); i += 2) {
+    const int a = nibble(h[i]), b = nibble(h[i + 1]);
+    if (a < 0 || b < 0) return false;
+    *out += char(a * 16 + b);
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string FormatCheckpoint(const ScanCheckpoint& cp) {
   const ScanSummary& c = cp.counts;
   char fp[32];
@@ -18,6 +46,7 @@ std::string FormatCheckpoint(const ScanCheckpoint& cp) {
   o += "out_bytes " + std::to_string(cp.out_bytes) + "\n";
   o += "keep_bytes " + std::to_string(cp.keep_bytes) + "\n";
   o += "drop_bytes " + std::to_string(cp.drop_bytes) + "\n";
+  o += "last_item " + Hex(cp.last_path) + " " + Hex(cp.last_member) + "\n";
   o += std::string("complete ") + (cp.complete ? "1" : "0") + "\n";
   o += "counts";
   for (uint64_t v :
@@ -70,6 +99,9 @@ Result<ScanCheckpoint> ParseCheckpoint(const std::string& text) {
       ok = bool(f >> cp.keep_bytes);
     } else if (key == "drop_bytes") {
       ok = bool(f >> cp.drop_bytes);
+    } else if (key == "last_item") {
+      std::string p, m;
+      ok = bool(f >> p >> m) && Unhex(p, &cp.last_path) && Unhex(m, &cp.last_member);
     } else if (key == "complete") {
       int v = 0;
       ok = bool(f >> v) && (v == 0 || v == 1);

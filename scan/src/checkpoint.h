@@ -5,6 +5,7 @@
 //   store_sequence 42             the store snapshot the scan matched against
 //   items 120000                  items done (the next item's index)
 //   out_bytes 5123  keep_bytes 0  drop_bytes 0   (one per line) the files' lengths at that point
+//   last_item HEX HEX             path and member of item items-1, hex-encoded ("-": empty)
 //   complete 0
 //   counts SCANNED MATCHED SUPPRESSED FAILED LOW_QUALITY SKIPPED_FILES BYTES
 //   reason CODE N                 one line per failure reason
@@ -29,6 +30,7 @@ struct ScanCheckpoint {
   uint64_t store_sequence = 0;
   uint64_t out_bytes = 0, keep_bytes = 0, drop_bytes = 0;
   bool complete = false;
+  std::string last_path, last_member;  // item items-1 (resume checks the dataset with it)
   ScanSummary counts;  // counts.items: items done; seconds and searched are not kept
 };
 

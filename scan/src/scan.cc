@@ -130,11 +130,26 @@ Result<ScanSummary> Scan(const StoreSnapshot& store, std::span<const ScanInput> 
   };
 
   // Skip to the resume point first, on this thread: numbering only.
-  for (uint64_t i = 0; i < options.skip_items; ++i) {
-    SourceItem item;
-    if (!source.Next(&item, /*read_data=*/false)) {
+  uint64_t skipped = 0;
+  SourceItem last;
+  for (; skipped < options.skip_items; ++skipped) {
+    if (!source.Next(&last, /*read_data=*/false)) {
       source_done = true;
       break;
+    }
+  }
+  if (options.resume_after && options.skip_items > 0) {
+    const auto& [path, member] = *options.resume_after;
+    if (skipped < options.skip_items) {
+      return Status::InvalidArgument(
+          "the inputs hold " + std::to_string(skipped) + " items, fewer than the " +
+          std::to_string(options.skip_items) + " to resume after: the dataset changed");
+    }
+    if (last.path != path || last.member != member) {
+      return Status::InvalidArgument("item " + std::to_string(options.skip_items - 1) + " is now " +
+                                     last.path + (last.member.empty() ? "" : " " + last.member) +
+                                     ", not " + path + (member.empty() ? "" : " " + member) +
+                                     ": the dataset changed under the resume point");
     }
   }
 

@@ -24,11 +24,8 @@ struct Output {
   std::unique_ptr<WritableFile> file;
 };
 
-// Opens `path` fresh, or (resuming) cut back to `size` bytes and positioned at its end.
-Status OpenOutput(Env* env, const std::filesystem::path& path, bool resume, uint64_t size,
-                  Output* out) {
-  out->path = path;
-  if (!resume) return env->NewWritableFile(path, &out->file);
+// Resuming: the file must hold at least what the checkpoint vouches for.
+Status CheckOutput(Env* env, const std::filesystem::path& path, uint64_t size) {
   uint64_t have = 0;
   if (Status s = env->GetFileSize(path, &have); !s.ok()) return s;
   if (have < size) {
@@ -36,9 +33,15 @@ Status OpenOutput(Env* env, const std::filesystem::path& path, bool resume, uint
                                    " bytes, fewer than the checkpoint's " + std::to_string(size) +
                                    ": not this scan's output");
   }
-  if (have > size) {
-    if (Status s = env->TruncateFile(path, size); !s.ok()) return s;
-  }
+  return Status::Ok();
+}
+
+// Opens `path` fresh, or (resuming) cut back to `size` bytes and positioned at its end.
+Status OpenOutput(Env* env, const std::filesystem::path& path, bool resume, uint64_t size,
+                  Output* out) {
+  out->path = path;
+  if (!resume) return env->NewWritableFile(path, &out->file);
+  if (Status s = env->TruncateFile(path, size); !s.ok()) return s;
   return env->NewAppendableFile(path, &out->file);
 }
 
@@ -113,31 +116,43 @@ Result<ScanSummary> RunScanJob(const StoreSnapshot& store, std::span<const ScanI
     resume = true;
   }
 
-  Output out, keep, drop;
-  if (files.out == "-") {
-    if (!files.checkpoint.empty()) {
-      return Status::InvalidArgument("a scan to standard output cannot be resumed (no checkpoint)");
+  if (files.out == "-" && !files.checkpoint.empty()) {
+    return Status::InvalidArgument("a scan to standard output cannot be resumed (no checkpoint)");
+  }
+  if (resume) {
+    if (Status s = CheckOutput(env, files.out, cp.out_bytes); !s.ok()) return s;
+    if (!files.keep.empty()) {
+      if (Status s = CheckOutput(env, files.keep, cp.keep_bytes); !s.ok()) return s;
     }
-    out.path = files.out;
-    out.file = std::make_unique<StdoutFile>();
-  } else if (Status s = OpenOutput(env, files.out, resume, cp.out_bytes, &out); !s.ok()) {
-    return s;
+    if (!files.drop.empty()) {
+      if (Status s = CheckOutput(env, files.drop, cp.drop_bytes); !s.ok()) return s;
+    }
   }
-  if (!files.keep.empty()) {
-    if (Status s = OpenOutput(env, files.keep, resume, cp.keep_bytes, &keep); !s.ok()) return s;
-  }
-  if (!files.drop.empty()) {
-    if (Status s = OpenOutput(env, files.drop, resume, cp.drop_bytes, &drop); !s.ok()) return s;
-  }
+  // The files are opened (created, or cut back to the checkpoint) only once the scan has reached
+  // the resume point and delivers its first item: a refused resume (bad options, a changed
+  // dataset) leaves them as they were.
+  Output out, keep, drop;
+  bool opened = false;
+  auto open_outputs = [&]() -> Status {
+    opened = true;
+    if (files.out == "-") {
+      out.path = files.out;
+      out.file = std::make_unique<StdoutFile>();
+    } else if (Status s = OpenOutput(env, files.out, resume, cp.out_bytes, &out); !s.ok()) {
+      return s;
+    }
+    if (!files.keep.empty()) {
+      if (Status s = OpenOutput(env, files.keep, resume, cp.keep_bytes, &keep); !s.ok()) return s;
+    }
+    if (!files.drop.empty()) {
+      if (Status s = OpenOutput(env, files.drop, resume, cp.drop_bytes, &drop); !s.ok()) return s;
+    }
+    return Status::Ok();
+  };
   ScanSummary total = cp.counts;  // cumulative over runs
   total.resumed_items = cp.counts.items;
   total.store_sequence = store.sequence();
-  if (resume && cp.complete) {  // nothing left to do
-    for (Output* o : {&out, &keep, &drop}) {
-      if (o->file) (void)o->file->Close();
-    }
-    return total;
-  }
+  if (resume && cp.complete) return total;  // nothing left to do
   cp.fingerprint = fingerprint;
   cp.store_sequence = store.sequence();
 
@@ -159,14 +174,21 @@ Result<ScanSummary> RunScanJob(const StoreSnapshot& store, std::span<const ScanI
 
   ScanOptions so = options.scan;
   so.skip_items = cp.counts.items;
+  // The dataset must still hold, at the resume point, the item the checkpoint ended with.
+  if (so.skip_items > 0) so.resume_after = std::make_pair(cp.last_path, cp.last_member);
   SignalSet signals = so.signals;
   signals.insert(SignalType::kPdq).insert(SignalType::kMd5);
   using Clock = std::chrono::steady_clock;
   auto last = Clock::now();
   uint64_t attached = 0;  // skipped files counted through this run's items
   auto result = Scan(store, inputs, so, [&](ScanItemResult& item) -> Status {
+    if (!opened) {
+      if (Status s = open_outputs(); !s.ok()) return s;
+    }
     total.Count(item);
     attached += item.skipped_before;
+    cp.last_path = item.path;
+    cp.last_member = item.member;
     const bool flagged = !item.ok() || item.matched() || !item.suppressed.empty();
     if (options.write_all_items || flagged) {
       if (Status s = out.file->Append(ScanItemJson(item, signals)); !s.ok()) return s;
@@ -188,6 +210,9 @@ Result<ScanSummary> RunScanJob(const StoreSnapshot& store, std::span<const ScanI
     return Status::Ok();
   });
   if (!result.ok()) return result.status();
+  if (!opened) {  // no item after the resume point (or none at all)
+    if (Status s = open_outputs(); !s.ok()) return s;
+  }
   // `total` counted the skipped files attached to items; add those after the last item.
   total.skipped_files += result->skipped_files - attached;
   total.seconds = result->seconds;

@@ -484,6 +484,18 @@ TEST_F(ScanTest, JobResumesFromEveryCheckpointToTheSameBytes) {
     EXPECT_EQ(ReadAll(f.drop), want.drop) << k;
     EXPECT_GT(r->resumed_items, 0u);
   }
+  // The dataset changed under the resume point (a file added before it): refused, nothing
+  // changed.
+  WriteText(f.checkpoint, saved[saved.size() / 2].ckpt);
+  const std::string torn = saved[saved.size() / 2].out + "{\"torn";  // not even cut back
+  WriteText(f.out, torn);
+  WriteFile(root() / "dir" / "a" / "aa.jpg", images_[6]);
+  auto shifted = RunScanJob(snap(), in, jo, f);
+  fs::remove(root() / "dir" / "a" / "aa.jpg");
+  EXPECT_EQ(shifted.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(shifted.status().message().find("dataset changed"), std::string::npos)
+      << shifted.status().ToString();
+  EXPECT_EQ(ReadAll(f.out), torn);
   // An output shorter than the checkpoint says is not this scan's: refused.
   WriteText(f.checkpoint, saved.back().ckpt);
   WriteText(f.out, "");

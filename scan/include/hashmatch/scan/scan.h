@@ -61,6 +61,7 @@
 #include <optional>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "hashmatch/core/batch_hash.h"
@@ -114,6 +115,10 @@ struct ScanOptions {
   // Resume: items 0 .. skip_items-1 are listed (to keep the numbering) but neither read nor
   // delivered; a tar's skipped members are skipped over, not decompressed where it can seek.
   uint64_t skip_items = 0;
+  // Resume check: the (path, member) of item skip_items - 1 as the first run saw it. When set,
+  // Scan fails with invalid_argument, before delivering anything, if the item there is another
+  // one or the inputs hold fewer items: the dataset changed under the resume point.
+  std::optional<std::pair<std::string, std::string>> resume_after;
 };
 
 // One hit of one of the item's codes.
