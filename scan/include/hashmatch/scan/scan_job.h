@@ -19,7 +19,9 @@
 //
 // Resume refuses, changing nothing, when the checkpoint was written for other inputs or options,
 // when the store has changed since (its sequence number differs: the results would mix set
-// versions), or when an output file is shorter than the checkpoint says (not this scan's output).
+// versions), when an output file is shorter than the checkpoint says (not this scan's output), or
+// when the item before the resume point is no longer the one the checkpoint names (the dataset
+// changed). The output files are opened, and cut back, only once the resume point is reached.
 #pragma once
 
 #include <filesystem>
