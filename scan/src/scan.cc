@@ -75,8 +75,8 @@ Result<ScanSummary> Scan(const StoreSnapshot& store, std::span<const ScanInput> 
   Status sink_error;
   std::atomic<bool> stop{false};
 
-  // Stage 1, serial: number the items, skip the resumed ones, read tar members (a tar stream is
-  // sequential; files are read in stage 2, in parallel).
+  // Stage 1, serial: number the items and read tar members (a tar stream is sequential; files are
+  // read in stage 2, in parallel). The resumed items were skipped before the pipeline starts.
   auto list = [&](tbb::flow_control& fc) -> Chunk* {
     if (source_done || stop.load(std::memory_order_relaxed)) {
       fc.stop();
