@@ -7,9 +7,9 @@
 //   then       each section's data at a 64-byte aligned offset (so mapped arrays are aligned).
 //
 // Tags: 1 codes (num_rows x code_bytes), 2 ids (num_rows x u64, ascending); MIH adds its geometry
-// and per-table offsets/rows/residuals (mih_index.h). Save writes a temporary file beside the
-// target, fsyncs it, renames it over the target and fsyncs the directory, so a crash leaves
-// either the old file or the new one.
+// and per-table bucket blocks, rows and overflow residuals (mih_index.h). Save writes a temporary
+// file beside the target, fsyncs it, renames it over the target and fsyncs the directory, so a
+// crash leaves either the old file or the new one.
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -28,7 +28,8 @@ namespace hashmatch {
 namespace {
 
 constexpr char kMagic[8] = {'H', 'M', 'I', 'N', 'D', 'E', 'X', '1'};
-constexpr uint32_t kFormatVersion = 1;
+// 2: MIH tables as bucket blocks + overflow residuals (1 had offsets + a residual per row).
+constexpr uint32_t kFormatVersion = 2;
 constexpr uint32_t kTagCodes = 1;
 constexpr uint32_t kTagIds = 2;
 constexpr uint32_t kMaxSections = 4096;
@@ -261,20 +262,29 @@ Result<std::shared_ptr<const StaticIndex>> LoadStaticIndex(const std::filesystem
     next_start += g.bits;
     const uint32_t t = uint32_t(i);
     const uint64_t buckets = uint64_t(1) << g.top_bits;
-    tables[i].offsets =
-        reinterpret_cast<const uint32_t*>(section(MihIndex::kTagOffsets + t, (buckets + 1) * 4));
+    using Block = MihIndex::BucketBlock;
+    tables[i].blocks = reinterpret_cast<const Block*>(
+        section(MihIndex::kTagBlocks + t, (buckets + 1) * sizeof(Block)));
     tables[i].rows = reinterpret_cast<const uint32_t*>(section(MihIndex::kTagRows + t, n * 4));
-    tables[i].resid = g.resid_bits ? section(MihIndex::kTagResid + t, n) : nullptr;
-    if (!tables[i].offsets || !tables[i].rows || (g.resid_bits && !tables[i].resid)) {
+    auto oit = by_tag.find(MihIndex::kTagOverflow + t);
+    if (!tables[i].blocks || !tables[i].rows || oit == by_tag.end() || oit->second.bytes > n) {
       return corrupt("MIH table " + std::to_string(i) + " arrays missing or of the wrong size");
     }
+    tables[i].overflow = base + oit->second.offset;
+    tables[i].overflow_bytes = oit->second.bytes;
     // Cheap structural checks so that a damaged file cannot send a search out of bounds.
-    const uint32_t* off = tables[i].offsets;
-    if (off[0] != 0 || off[buckets] != n)
-      return corrupt("MIH table " + std::to_string(i) + " offsets");
+    const Block* blk = tables[i].blocks;
+    if (blk[0].lo != 0 || blk[buckets].lo != n)
+      return corrupt("MIH table " + std::to_string(i) + " bucket starts");
     for (uint64_t b = 0; b < buckets; ++b) {
-      if (off[b + 1] < off[b])
-        return corrupt("MIH table " + std::to_string(i) + " offsets decrease");
+      if (blk[b + 1].lo < blk[b].lo)
+        return corrupt("MIH table " + std::to_string(i) + " bucket starts decrease");
+      const uint64_t count = blk[b + 1].lo - blk[b].lo;
+      if (g.resid_bits && count > Block::kInline &&
+          uint64_t(blk[b].overflow_index()) + count - Block::kInlineLong >
+              tables[i].overflow_bytes) {
+        return corrupt("MIH table " + std::to_string(i) + " overflow residuals out of range");
+      }
     }
     for (uint64_t e = 0; e < n; ++e) {
       if (tables[i].rows[e] >= n)

@@ -44,8 +44,9 @@ void ForEachMask(uint32_t bits, uint32_t w, F&& fn) {
 // Owned arrays of a freshly built index.
 struct MihArrays {
   index_internal::OwnedRows rows;
-  std::vector<index_internal::HugeArray<uint32_t>> offsets, table_rows;
-  std::vector<index_internal::HugeArray<uint8_t>> resid;
+  std::vector<index_internal::HugeArray<uint32_t>> table_rows;
+  std::vector<index_internal::HugeArray<MihIndex::BucketBlock>> blocks;
+  std::vector<index_internal::HugeArray<uint8_t>> overflow;
 };
 
 }  // namespace
@@ -74,23 +75,39 @@ MihIndex::MihIndex(std::shared_ptr<const void> keeper, size_t code_bytes, size_t
     }
     masks_.push_back(ml);
   }
-  blocks_.resize(geom_.size());
-  index_internal::ParallelBlocks(geom_.size(), 0, [&](size_t i) {
-    const size_t buckets = size_t(1) << geom_[i].top_bits;
-    const uint32_t* off = tables_[i].offsets;
-    const uint8_t* resid = tables_[i].resid;
-    index_internal::HugeArray<BucketBlock>& blocks = blocks_[i];
-    blocks.Allocate(buckets + 1);  // zero-filled
-    for (size_t b = 0; b <= buckets; ++b) {
-      blocks[b].lo = off[b];
-      if (b == buckets || !resid) continue;
-      const uint32_t count = std::min(off[b + 1] - off[b], BucketBlock::kInline);
-      std::memcpy(blocks[b].resid, resid + off[b], count);
+  for (size_t i = 0; i < geom_.size(); ++i) {
+    const size_t buckets = (size_t(1) << geom_[i].top_bits) + 1;
+    table_bytes_ += buckets * sizeof(BucketBlock) + num_rows * 4 + tables_[i].overflow_bytes;
+  }
+}
+
+void MihIndex::MakeBlocks(const uint32_t* offsets, const uint8_t* resid, size_t buckets,
+                          index_internal::HugeArray<BucketBlock>* blocks,
+                          index_internal::HugeArray<uint8_t>* overflow) {
+  size_t overflow_bytes = 0;
+  for (size_t b = 0; b < buckets; ++b) {
+    const uint32_t count = offsets[b + 1] - offsets[b];
+    if (count > BucketBlock::kInline) overflow_bytes += count - BucketBlock::kInlineLong;
+  }
+  blocks->Allocate(buckets + 1);  // zero-filled
+  overflow->Allocate(resid ? overflow_bytes : 0);
+  size_t next = 0;
+  for (size_t b = 0; b <= buckets; ++b) {
+    BucketBlock& blk = (*blocks)[b];
+    blk.lo = offsets[b];
+    if (b == buckets) break;
+    const uint32_t count = offsets[b + 1] - offsets[b];
+    if (!resid) continue;
+    if (count <= BucketBlock::kInline) {
+      std::memcpy(blk.resid, resid + blk.lo, count);
+      continue;
     }
-  });
-  for (const mih::TableGeom& g : geom_) {
-    const size_t buckets = (size_t(1) << g.top_bits) + 1;
-    table_bytes_ += buckets * (4 + sizeof(BucketBlock)) + num_rows * (4 + (g.resid_bits ? 1 : 0));
+    std::memcpy(blk.resid, resid + blk.lo, BucketBlock::kInlineLong);
+    const uint32_t index = uint32_t(next);
+    std::memcpy(blk.resid + BucketBlock::kInlineLong, &index, 4);
+    const uint32_t rest = count - BucketBlock::kInlineLong;
+    std::memcpy(overflow->data() + next, resid + blk.lo + BucketBlock::kInlineLong, rest);
+    next += rest;
   }
 }
 
@@ -144,32 +161,35 @@ void MihIndex::ProbeOne(const uint8_t* query, uint32_t query_index, uint32_t rad
     }
   }
   // A probe is two dependent reads that mostly miss the cache: its bucket block (start and the
-  // first residuals), then the rows of the entries whose residuals pass. A software pipeline
-  // keeps many blocks in flight: at step j the blocks of probe j are prefetched and probe
-  // j - kLag filters its inline residuals; buckets longer than kInline (few: about eight rows a
-  // bucket) finish in a second pass over the resid arrays.
+  // residuals), then the rows of the entries whose residuals pass. A software pipeline keeps
+  // many blocks in flight: at step j the blocks of probe j are prefetched and probe j - kLag
+  // filters its inline residuals; the rest of long buckets (few: about eight rows a bucket)
+  // are filtered in a second pass over the overflow residuals.
   constexpr size_t kLag = 16;
   std::vector<Overflow>& overflow = scratch->overflow;
   overflow.clear();
   const size_t np = probes.size();
   for (size_t j = 0; j < np + kLag; ++j) {
     if (j < np) {
-      const BucketBlock* b = &blocks_[probes[j].table][probes[j].bucket];
+      const BucketBlock* b = &tables_[probes[j].table].blocks[probes[j].bucket];
       __builtin_prefetch(b);
       __builtin_prefetch(b + 1);  // its successor's lo ends the bucket (often the same line)
     }
     if (j < kLag) continue;
     const Probe& p = probes[j - kLag];
-    const BucketBlock* b = &blocks_[p.table][p.bucket];
+    const BucketBlock* b = &tables_[p.table].blocks[p.bucket];
     const uint32_t lo = b->lo, hi = b[1].lo;
     if (lo == hi) continue;
     const TableArrays& t = tables_[p.table];
     const mih::TableGeom& g = geom_[p.table];
-    const uint32_t inline_count = std::min(hi - lo, BucketBlock::kInline);
+    const uint32_t count = hi - lo;
+    const bool is_long = count > BucketBlock::kInline;
+    const uint32_t inline_count = is_long ? BucketBlock::kInlineLong : count;
     uint32_t pass = (1u << inline_count) - 1;
-    if (p.slack < g.resid_bits) {
+    const bool filter_resid = p.slack < g.resid_bits;
+    if (filter_resid) {
       // Popcount of each residual byte XOR the query's (SSE2 bit-slicing), compared with slack.
-      const __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(b));
+      const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(b));
       __m128i x = _mm_xor_si128(v, _mm_set1_epi8(char(qres[p.table])));
       uint32_t fail;
       if (p.slack == 0) {
@@ -187,22 +207,22 @@ void MihIndex::ProbeOne(const uint8_t* query, uint32_t query_index, uint32_t rad
       entries.push_back(t.rows + lo + uint32_t(std::countr_zero(pass)));
       pass &= pass - 1;
     }
-    if (hi - lo > BucketBlock::kInline) {
-      overflow.push_back(Overflow{p.table, p.slack, lo + BucketBlock::kInline, hi});
-      __builtin_prefetch(t.resid ? static_cast<const void*>(t.resid + lo + BucketBlock::kInline)
-                                 : t.rows + lo + BucketBlock::kInline);
+    if (is_long) {
+      const uint32_t* rest = t.rows + lo + BucketBlock::kInlineLong;
+      const uint32_t n_rest = count - BucketBlock::kInlineLong;
+      if (!filter_resid) {
+        for (uint32_t e = 0; e < n_rest; ++e) entries.push_back(rest + e);
+      } else {
+        const uint8_t* r = t.overflow + b->overflow_index();
+        overflow.push_back(Overflow{p.table, p.slack, rest, r, n_rest});
+        __builtin_prefetch(r);
+      }
     }
   }
   for (const Overflow& o : overflow) {
-    const TableArrays& t = tables_[o.table];
-    const mih::TableGeom& g = geom_[o.table];
-    if (g.resid_bits == 0 || o.slack >= g.resid_bits) {
-      for (uint32_t e = o.lo; e < o.hi; ++e) entries.push_back(t.rows + e);
-      continue;
-    }
     const uint8_t q = qres[o.table];
-    for (uint32_t e = o.lo; e < o.hi; ++e) {
-      if (kPop8[uint8_t(t.resid[e] ^ q)] <= o.slack) entries.push_back(t.rows + e);
+    for (uint32_t e = 0; e < o.count; ++e) {
+      if (kPop8[uint8_t(o.resid[e] ^ q)] <= o.slack) entries.push_back(o.rows + e);
     }
   }
   constexpr size_t kAhead = 8;
@@ -269,10 +289,10 @@ std::vector<StaticIndex::Section> MihIndex::ExtraSections() const {
   s.push_back({kTagGeometry, geom_.data(), geom_.size() * sizeof(mih::TableGeom)});
   for (size_t i = 0; i < geom_.size(); ++i) {
     const uint32_t n = uint32_t(i);
-    s.push_back({kTagOffsets + n, tables_[i].offsets,
-                 ((uint64_t(1) << geom_[i].top_bits) + 1) * sizeof(uint32_t)});
+    s.push_back({kTagBlocks + n, tables_[i].blocks,
+                 ((uint64_t(1) << geom_[i].top_bits) + 1) * sizeof(BucketBlock)});
     s.push_back({kTagRows + n, tables_[i].rows, num_rows_ * sizeof(uint32_t)});
-    if (geom_[i].resid_bits) s.push_back({kTagResid + n, tables_[i].resid, num_rows_});
+    s.push_back({kTagOverflow + n, tables_[i].overflow, tables_[i].overflow_bytes});
   }
   return s;
 }
@@ -304,16 +324,16 @@ Result<std::shared_ptr<const StaticIndex>> BuildMihIndex(CodeView codes,
   auto arrays = std::make_shared<MihArrays>();
   arrays->rows = std::move(sorted).value();
   std::vector<mih::TableGeom> geom = mih::Geometry(n, bits, m);
-  arrays->offsets.resize(size_t(m));
   arrays->table_rows.resize(size_t(m));
-  arrays->resid.resize(size_t(m));
+  arrays->blocks.resize(size_t(m));
+  arrays->overflow.resize(size_t(m));
   const uint8_t* base = arrays->rows.codes.data();
 
-  // Counting sort of the rows by bucket, one table per task.
+  // Counting sort of the rows by bucket, one table per task; then the blocks.
   auto build_table = [&](size_t i) {
     const mih::TableGeom& g = geom[i];
-    index_internal::HugeArray<uint32_t>& off = arrays->offsets[i];
-    off.Allocate((size_t(1) << g.top_bits) + 1);
+    const size_t buckets = size_t(1) << g.top_bits;
+    index_internal::HugeArray<uint32_t> off(buckets + 1);
     std::vector<uint32_t> keys(n);
     for (size_t r = 0; r < n; ++r) {
       keys[r] = mih::ExtractBits(base + r * cb, g.start, g.bits);
@@ -323,7 +343,7 @@ Result<std::shared_ptr<const StaticIndex>> BuildMihIndex(CodeView codes,
     std::vector<uint32_t> pos(off.begin(), off.end() - 1);
     index_internal::HugeArray<uint32_t>& rows = arrays->table_rows[i];
     rows.Allocate(n);
-    index_internal::HugeArray<uint8_t>& res = arrays->resid[i];
+    index_internal::HugeArray<uint8_t> res;
     if (g.resid_bits) res.Allocate(n);
     const uint32_t rmask = (1u << g.resid_bits) - 1;
     for (size_t r = 0; r < n; ++r) {
@@ -331,13 +351,15 @@ Result<std::shared_ptr<const StaticIndex>> BuildMihIndex(CodeView codes,
       rows[e] = uint32_t(r);
       if (g.resid_bits) res[e] = uint8_t((keys[r] >> g.low_bits) & rmask);
     }
+    MihIndex::MakeBlocks(off.data(), g.resid_bits ? res.data() : nullptr, buckets,
+                         &arrays->blocks[i], &arrays->overflow[i]);
   };
   index_internal::ParallelBlocks(size_t(m), options.max_threads, build_table);
 
   std::vector<MihIndex::TableArrays> tables(static_cast<size_t>(m));
   for (size_t i = 0; i < size_t(m); ++i) {
-    tables[i] = {arrays->offsets[i].data(), arrays->table_rows[i].data(),
-                 geom[i].resid_bits ? arrays->resid[i].data() : nullptr};
+    tables[i] = {arrays->blocks[i].data(), arrays->table_rows[i].data(), arrays->overflow[i].data(),
+                 arrays->overflow[i].size()};
   }
   const uint8_t* c = arrays->rows.codes.data();
   const uint64_t* id = arrays->rows.ids.data();

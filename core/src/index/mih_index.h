@@ -1,6 +1,7 @@
 // The multi-index-hashing StaticIndex (see static_index.h and docs/index.md).
 #pragma once
 
+#include <cstring>
 #include <memory>
 #include <vector>
 
@@ -12,10 +13,29 @@ namespace hashmatch {
 
 class MihIndex final : public StaticIndex {
  public:
+  // A probe's first read: a bucket's start in `rows` and the residuals of its entries, 16 bytes
+  // in one cache line, so that a probe costs one cache miss. A bucket's size is the next
+  // block's lo minus its own. Buckets of at most kInline entries keep every residual inline;
+  // longer ones (few: about eight rows a bucket) keep their first kInlineLong inline and, in the
+  // last four bytes, the index in the table's overflow array of the residuals of the rest.
+  struct alignas(16) BucketBlock {
+    static constexpr uint32_t kInline = 12;
+    static constexpr uint32_t kInlineLong = 8;
+    uint32_t lo;
+    uint8_t resid[kInline];
+    uint32_t overflow_index() const {
+      uint32_t v;
+      std::memcpy(&v, resid + kInlineLong, 4);
+      return v;
+    }
+  };
+  static_assert(sizeof(BucketBlock) == 16);
+
   struct TableArrays {
-    const uint32_t* offsets = nullptr;  // 2^top_bits + 1 entries
-    const uint32_t* rows = nullptr;     // num_rows entries, grouped by bucket
-    const uint8_t* resid = nullptr;     // num_rows entries; null when resid_bits == 0
+    const BucketBlock* blocks = nullptr;  // 2^top_bits + 1 (the last holds only lo = num_rows)
+    const uint32_t* rows = nullptr;       // num_rows entries, grouped by bucket
+    const uint8_t* overflow = nullptr;    // residuals past the inline ones of long buckets
+    size_t overflow_bytes = 0;
   };
 
   // Arrays owned by `keeper` (vectors of a build, or a file mapping).
@@ -32,21 +52,17 @@ class MihIndex final : public StaticIndex {
 
   const std::vector<mih::TableGeom>& geometry() const { return geom_; }
 
-  // A probe's first read: a bucket's start in `rows` and the residuals of its first kInline
-  // entries, 16 bytes that share a cache line, so that most probes cost one cache miss rather
-  // than two (offset, then residuals). Built from offsets + residuals when the index is made or
-  // loaded (the file keeps the compact offsets); entries past kInline read `resid`.
-  struct alignas(16) BucketBlock {
-    static constexpr uint32_t kInline = 12;
-    uint32_t lo;
-    uint8_t resid[kInline];
-  };
-
   // Index file tags of the MIH sections (see index_file.cc).
   static constexpr uint32_t kTagGeometry = 0x100;
-  static constexpr uint32_t kTagOffsets = 0x200;  // + table number
-  static constexpr uint32_t kTagRows = 0x300;
-  static constexpr uint32_t kTagResid = 0x400;
+  static constexpr uint32_t kTagRows = 0x300;  // + table number
+  static constexpr uint32_t kTagBlocks = 0x500;
+  static constexpr uint32_t kTagOverflow = 0x600;
+
+  // Blocks and overflow residuals of one table from bucket offsets (2^top_bits + 1) and the
+  // residual of every entry (null when the table has none).
+  static void MakeBlocks(const uint32_t* offsets, const uint8_t* resid, size_t buckets,
+                         index_internal::HugeArray<BucketBlock>* blocks,
+                         index_internal::HugeArray<uint8_t>* overflow);
 
  protected:
   std::vector<Section> ExtraSections() const override;
@@ -57,7 +73,10 @@ class MihIndex final : public StaticIndex {
   };
   // Entries [lo + kInline, hi) of a bucket: their residuals are in the table's resid array.
   struct Overflow {
-    uint32_t table, slack, lo, hi;
+    uint32_t table, slack;
+    const uint32_t* rows;  // the entries
+    const uint8_t* resid;  // their residuals
+    uint32_t count;
   };
   struct ProbeScratch {
     std::vector<Probe> probes;
@@ -77,8 +96,6 @@ class MihIndex final : public StaticIndex {
   std::vector<mih::TableGeom> geom_;
   std::vector<TableArrays> tables_;
   std::vector<MaskList> masks_;  // per table (copies are small)
-  // Per table, 2^top_bits + 1 blocks (the last holds only lo = num_rows).
-  std::vector<index_internal::HugeArray<BucketBlock>> blocks_;
   size_t table_bytes_ = 0;
   bool flat_fallback_ = true;
 };
