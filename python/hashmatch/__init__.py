@@ -147,9 +147,11 @@ def scan(store, inputs, *, kind="auto", flagged_only=False, callback=None, raw=F
     inputs: paths (str or os.PathLike); kind: "auto" (directory, tar shard by name, else a file),
     "file", "directory", "tar" or "manifest". Every item is read, hashed (PDQ and MD5, plus
     options["signals"]), matched against the store's enabled sets of those types and returned in
-    item order. flagged_only: only matched, suppressed and failed items. callback: called with each
-    item instead of collecting it (a dict, or the JSON line when raw=True); an exception it raises
-    stops the scan and propagates. raw: items as the JSON lines themselves. Other options:
+    item order; the type of every set searched is computed too, as `hashmatch scan` does, so the
+    items are the CLI's lines. flagged_only: only matched, suppressed and failed items.
+    callback: called with each item instead of collecting it (a dict, or the JSON line when
+    raw=True); an exception it raises stops the scan and propagates. raw: items as the JSON lines
+    themselves. Other options:
     signals, dihedral, fast, min_quality, sets, threshold, max_hits_per_item, all_files,
     max_item_bytes, max_pixels, threads, chunk_items. Returns ScanResult(items, summary).
     """

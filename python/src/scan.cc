@@ -6,6 +6,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -99,7 +100,13 @@ pyb::tuple ScanLines(pyb::handle store_obj, const std::vector<std::filesystem::p
     }
     return Status::Ok();
   };
+  // As `hashmatch scan`: the type of every set that will be searched is computed too (a store's
+  // SHA-1 list is not silently left out), so the same call gives the CLI's bytes.
   const std::shared_ptr<const StoreSnapshot> snap = store->GetSnapshot();
+  for (const SetInfo& s : snap->ListSets()) {
+    const bool named = std::find(o.sets.begin(), o.sets.end(), s.config.name) != o.sets.end();
+    if (named || (o.sets.empty() && s.config.enabled)) o.signals.insert(s.config.signal);
+  }
   Result<ScanSummary> r = Status::Internal("unset");
   {
     pyb::gil_scoped_release release;

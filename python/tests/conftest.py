@@ -90,6 +90,7 @@ def sample_store(tmp_path_factory, cli):
     generic   pdq: the 2000-hash sample list (plain hex)
     meta      pdq, CSV with keys, classification and tags: known-1 and known-2
     digests   md5: the MD5 of listed/known-1.png
+    dhash     dhash64, threshold 8: the dHash of the four listed pictures (from `hashmatch hash`)
     """
     d = tmp_path_factory.mktemp("store") / "s"
     tmp = d.parent
@@ -110,4 +111,10 @@ def sample_store(tmp_path_factory, cli):
     (tmp / "md5.txt").write_text(md5 + "\n")
     run_cli(cli, "sets", "create", "digests", "--type", "md5", "--threshold", "0", "--store", d)
     run_cli(cli, "import", "digests", tmp / "md5.txt", "--format", "plain", "--store", d)
+    listed = sorted((SAMPLES / "images/listed").glob("*.png"))
+    dhashes = [line.split(",")[0] for line in
+               run_cli(cli, "hash", "--algo", "dhash64", "--quiet", *listed).splitlines()]
+    (tmp / "dhash.txt").write_text("\n".join(dhashes) + "\n")
+    run_cli(cli, "sets", "create", "dhash", "--type", "dhash64", "--threshold", "8", "--store", d)
+    run_cli(cli, "import", "dhash", tmp / "dhash.txt", "--format", "plain", "--store", d)
     return d

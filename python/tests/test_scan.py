@@ -78,7 +78,9 @@ def test_tar_shards_and_manifest(sample_store, cli, shards, tmp_path):
     assert mirrored["result"] == "match"
     assert {(m["set"], m["orientation"]) for m in mirrored["matches"]} == {("known", "flipy")}
     known1 = [i for i in items if i["member"].endswith("known-1.png")][0]
-    assert {m["set"] for m in known1["matches"]} == {"known", "meta", "digests"}
+    # PDQ, MD5 and (computed because the store has a dhash64 set) dHash all match.
+    assert {m["set"] for m in known1["matches"]} == {"known", "meta", "digests", "dhash"}
+    assert "dhash64" in known1
     meta = [m for m in known1["matches"] if m["set"] == "meta"][0]
     assert (meta["key"], meta["classification"], meta["tags"]) == ("img-1", "A1", ["red", "shared"])
     versions = {s["set"]: s["version"] for s in res.summary["sets"]}

@@ -20,7 +20,7 @@ def test_sets_are_listed_with_their_versions(sample_store, cli):
         sets = {s["name"]: s for s in store.sets()}
         cli_sets = {s["set"]: s for s in jsonl(run_cli(cli, "sets", "list", "--format", "jsonl",
                                                        "--store", sample_store))}
-        assert sets.keys() == cli_sets.keys() == {"digests", "generic", "known", "meta"}
+        assert sets.keys() == cli_sets.keys() == {"dhash", "digests", "generic", "known", "meta"}
         for name, s in sets.items():
             c = cli_sets[name]
             assert (s["signal"], s["threshold"], s["kind"], s["version"], s["counts"]["live"]) == \
@@ -95,6 +95,22 @@ def test_digest_sets(sample_store):
     with hm.Store(sample_store) as store:
         res = store.match(codes, signal="md5")
     assert [(h.query, h.set, h.distance) for h in res.hits] == [(0, "digests", 0)]
+
+
+def test_64_bit_sets(sample_store):
+    # (n, 8) dHash codes of the listed pictures and their edited copies against the dhash set.
+    listed = sorted((SAMPLES / "images/listed").glob("*.png"))
+    edited = sorted((SAMPLES / "images/scan").glob("*known*.png"))
+    r = hm.hash_batch(listed + edited, signals=["dhash64"])
+    assert r["dhash64"].shape == (8, 8)
+    with hm.Store(sample_store) as store:
+        res = store.match(r["dhash64"], signal="dhash64")
+        assert [s["set"] for s in res.searched] == ["dhash"]
+        exact = [(h.query, h.distance) for h in res.hits if h.query < 4]
+        assert exact == [(0, 0), (1, 0), (2, 0), (3, 0)]
+        assert all(h.distance <= 8 for h in res.hits)
+        with pytest.raises(hm.InvalidArgumentError, match=r"\(n, 8\)"):
+            store.match(r["dhash64"][:, :4], signal="dhash64")
 
 
 def test_read_only_opens_write_nothing(sample_store):
