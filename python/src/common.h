@@ -33,7 +33,9 @@ struct StatusError {
   Status status;
 };
 
-[[noreturn]] inline void Throw(Status s) { throw StatusError{std::move(s)}; }
+[[noreturn]] inline void Throw(Status s) {
+  throw StatusError{std::move(s)};
+}
 [[noreturn]] inline void ThrowInvalid(std::string message) {
   throw StatusError{Status::InvalidArgument(std::move(message))};
 }

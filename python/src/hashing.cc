@@ -56,7 +56,8 @@ bool IsPathLike(pyb::handle obj) {
 Image PixelsFromArray(const pyb::array& a, size_t index) {
   const std::string where = "item " + std::to_string(index) + ": ";
   if (!a.dtype().is(pyb::dtype::of<uint8_t>())) {
-    ThrowInvalid(where + "pixel arrays must have dtype uint8, got " + std::string(pyb::str(a.dtype())));
+    ThrowInvalid(where + "pixel arrays must have dtype uint8, got " +
+                 std::string(pyb::str(a.dtype())));
   }
   const int channels_in = a.ndim() == 2 ? 1 : int(a.shape(2));
   if (a.ndim() == 3 && channels_in != 1 && channels_in != 3 && channels_in != 4) {
@@ -114,9 +115,8 @@ void HashAllPixels(const std::vector<Image>& images, const BatchHashOptions& o,
   }
   tbb::enumerable_thread_specific<PdqHasher> hashers;
   auto body = [&] {
-    tbb::parallel_for(size_t(0), images.size(), [&](size_t i) {
-      (*out)[i] = HashPixels(images[i], o, hashers.local());
-    });
+    tbb::parallel_for(size_t(0), images.size(),
+                      [&](size_t i) { (*out)[i] = HashPixels(images[i], o, hashers.local()); });
   };
   if (o.max_threads > 1) {
     tbb::task_arena arena(o.max_threads);
@@ -148,8 +148,8 @@ pyb::dict HashBatchPy(pyb::sequence inputs, const HashArgs& args) {
   const size_t n = pyb::len(inputs);
   std::vector<Slot> slots(n);
   std::vector<BatchInput> batch;
-  std::vector<pyb::object> pinned;              // bytes objects and arrays whose memory we borrow
-  std::vector<std::vector<uint8_t>> copies;     // mutable buffers, copied
+  std::vector<pyb::object> pinned;           // bytes objects and arrays whose memory we borrow
+  std::vector<std::vector<uint8_t>> copies;  // mutable buffers, copied
   std::vector<Image> images;
   copies.reserve(n);
   pyb::module_ os = pyb::module_::import("os");
@@ -160,7 +160,8 @@ pyb::dict HashBatchPy(pyb::sequence inputs, const HashArgs& args) {
       pyb::array a = item;
       if (a.ndim() == 1) {  // encoded bytes in an array
         if (!a.dtype().is(pyb::dtype::of<uint8_t>())) {
-          ThrowInvalid("item " + std::to_string(i) + ": a 1-D array of encoded bytes must be uint8");
+          ThrowInvalid("item " + std::to_string(i) +
+                       ": a 1-D array of encoded bytes must be uint8");
         }
         auto c = pyb::array_t<uint8_t, pyb::array::c_style>::ensure(a);
         batch.emplace_back(std::span<const uint8_t>(c.data(), size_t(c.shape(0))));
@@ -180,7 +181,8 @@ pyb::dict HashBatchPy(pyb::sequence inputs, const HashArgs& args) {
       char* data = nullptr;
       Py_ssize_t len = 0;
       if (PyBytes_AsStringAndSize(item.ptr(), &data, &len) != 0) throw pyb::error_already_set();
-      batch.emplace_back(std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), size_t(len)));
+      batch.emplace_back(
+          std::span<const uint8_t>(reinterpret_cast<const uint8_t*>(data), size_t(len)));
       pinned.push_back(item);
       slots[i] = {false, batch.size() - 1};
     } else if (IsPathLike(item)) {
@@ -239,7 +241,8 @@ pyb::dict HashBatchPy(pyb::sequence inputs, const HashArgs& args) {
     std::memset(others.back().second.mutable_data(), 0, n * info.code_bytes);
   }
   for (size_t i = 0; i < n; ++i) {
-    const BatchHashResult& r = slots[i].pixels ? from_pixels[slots[i].pos] : from_batch[slots[i].pos];
+    const BatchHashResult& r =
+        slots[i].pixels ? from_pixels[slots[i].pos] : from_batch[slots[i].pos];
     ok.mutable_at(i) = r.ok();
     truncated.mutable_at(i) = r.truncated;
     fast.mutable_at(i) = r.pdq_fast;

@@ -38,8 +38,8 @@ void RaiseStatus(const Status& s) {
     if (e.code == s.code()) type = e.type;
   }
   // An instance (not PyErr_SetString) so that `code` can be set on it.
-  pyb::object inst = pyb::reinterpret_steal<pyb::object>(
-      PyObject_CallFunction(type, "s", s.message().c_str()));
+  pyb::object inst =
+      pyb::reinterpret_steal<pyb::object>(PyObject_CallFunction(type, "s", s.message().c_str()));
   if (!inst) return;  // the constructor raised; that error stands
   PyObject_SetAttrString(inst.ptr(), "code", pyb::str(std::string(StatusCodeName(s.code()))).ptr());
   PyErr_SetObject(type, inst.ptr());
@@ -55,9 +55,9 @@ void RegisterErrors(pyb::module_& m) {
       PyExc_Exception, nullptr);
   m.attr("Error") = pyb::handle(g_error_base);
   for (ErrorClass& e : g_errors) {
-    pyb::tuple bases = e.extra_base ? pyb::make_tuple(pyb::handle(g_error_base),
-                                                      pyb::handle(e.extra_base))
-                                    : pyb::make_tuple(pyb::handle(g_error_base));
+    pyb::tuple bases = e.extra_base
+                           ? pyb::make_tuple(pyb::handle(g_error_base), pyb::handle(e.extra_base))
+                           : pyb::make_tuple(pyb::handle(g_error_base));
     const std::string qualified = std::string("hashmatch.") + e.name;
     e.type = PyErr_NewException(qualified.c_str(), bases.ptr(), nullptr);
     if (!e.type) throw pyb::error_already_set();
@@ -123,7 +123,8 @@ pyb::array_t<uint64_t, pyb::array::c_style> ReadIds(pyb::handle obj, size_t n, c
 SignalType ParseSignal(const std::string& name) {
   if (auto t = SignalTypeFromName(name)) return *t;
   std::string names;
-  for (const SignalInfo& i : AllSignalTypes()) names += (names.empty() ? "" : ", ") + std::string(i.name);
+  for (const SignalInfo& i : AllSignalTypes())
+    names += (names.empty() ? "" : ", ") + std::string(i.name);
   ThrowInvalid("unknown signal type '" + name + "' (one of: " + names + ")");
 }
 
@@ -184,7 +185,8 @@ pyb::object ToHexPy(pyb::handle obj) {
 PYBIND11_MODULE(_hashmatch, m) {
   using namespace hashmatch;
   using namespace hashmatch::py;
-  m.doc() = "hashmatch: perceptual-hash matching engine (C++ core; see python/hashmatch/__init__.py)";
+  m.doc() =
+      "hashmatch: perceptual-hash matching engine (C++ core; see python/hashmatch/__init__.py)";
   RegisterErrors(m);
 
   pyb::list signals;

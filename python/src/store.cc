@@ -51,7 +51,9 @@ struct PyMatchResult {
   std::vector<Hit> hits, suppressed, suppressors;
 };
 
-const char* KindName(SetKind k) { return k == SetKind::kSuppress ? "suppress" : "match"; }
+const char* KindName(SetKind k) {
+  return k == SetKind::kSuppress ? "suppress" : "match";
+}
 
 pyb::dict SetInfoDict(const SetInfo& s) {
   pyb::dict d;
@@ -117,9 +119,10 @@ void MergeOrientations(std::vector<Hit>* hits) {
     return std::tie(a.set, a.key, a.distance, a.orientation) <
            std::tie(b.set, b.key, b.distance, b.orientation);
   });
-  hits->erase(std::unique(hits->begin(), hits->end(),
-                          [](const Hit& a, const Hit& b) { return a.set == b.set && a.key == b.key; }),
-              hits->end());
+  hits->erase(
+      std::unique(hits->begin(), hits->end(),
+                  [](const Hit& a, const Hit& b) { return a.set == b.set && a.key == b.key; }),
+      hits->end());
   std::sort(hits->begin(), hits->end(), [](const Hit& a, const Hit& b) {
     return std::tie(a.distance, a.set, a.key) < std::tie(b.distance, b.set, b.key);
   });
@@ -164,8 +167,9 @@ class PyStore {
 
   // codes: (n, code_bytes), or (n, 8, 32) PDQ orientations with dihedral = true.
   PyMatchResult Match(pyb::handle codes, const std::string& signal_name,
-                      std::optional<std::vector<std::string>> sets, std::optional<uint32_t> threshold,
-                      size_t max_hits, int threads, bool dihedral) const {
+                      std::optional<std::vector<std::string>> sets,
+                      std::optional<uint32_t> threshold, size_t max_hits, int threads,
+                      bool dihedral) const {
     const SignalType signal = ParseSignal(signal_name);
     const size_t cb = GetSignalInfo(signal).code_bytes;
     pyb::object flat = pyb::reinterpret_borrow<pyb::object>(codes);
@@ -203,9 +207,12 @@ class PyStore {
       for (size_t i = 0; i < m.queries.size(); ++i) {
         const QueryMatches& qm = m.queries[i];
         out.truncated.push_back(qm.truncated);
-        for (const MatchHit& h : qm.hits) out.hits.push_back(MakeHit(uint32_t(i), h, versions, 0, false));
-        for (const MatchHit& h : qm.suppressed) out.suppressed.push_back(MakeHit(uint32_t(i), h, versions, 0, true));
-        for (const MatchHit& h : qm.suppressors) out.suppressors.push_back(MakeHit(uint32_t(i), h, versions, 0, false));
+        for (const MatchHit& h : qm.hits)
+          out.hits.push_back(MakeHit(uint32_t(i), h, versions, 0, false));
+        for (const MatchHit& h : qm.suppressed)
+          out.suppressed.push_back(MakeHit(uint32_t(i), h, versions, 0, true));
+        for (const MatchHit& h : qm.suppressors)
+          out.suppressors.push_back(MakeHit(uint32_t(i), h, versions, 0, false));
       }
       return out;
     }
@@ -218,9 +225,12 @@ class PyStore {
       for (size_t d = 0; d < kNumDihedral; ++d) {
         const QueryMatches& qm = m.queries[i * kNumDihedral + d];
         trunc |= qm.truncated;
-        for (const MatchHit& h : qm.hits) hits.push_back(MakeHit(uint32_t(i), h, versions, int(d), false));
-        for (const MatchHit& h : qm.suppressed) suppressed.push_back(MakeHit(uint32_t(i), h, versions, int(d), true));
-        for (const MatchHit& h : qm.suppressors) suppressors.push_back(MakeHit(uint32_t(i), h, versions, int(d), false));
+        for (const MatchHit& h : qm.hits)
+          hits.push_back(MakeHit(uint32_t(i), h, versions, int(d), false));
+        for (const MatchHit& h : qm.suppressed)
+          suppressed.push_back(MakeHit(uint32_t(i), h, versions, int(d), true));
+        for (const MatchHit& h : qm.suppressors)
+          suppressors.push_back(MakeHit(uint32_t(i), h, versions, int(d), false));
       }
       if (!suppressors.empty()) {
         for (Hit& h : hits) h.suppressed = true;
@@ -278,60 +288,69 @@ void DefineStore(pyb::module_& m) {
       .def_readonly("set_version", &Hit::set_version, "the set's version the match saw")
       .def_readonly("key", &Hit::key, "the entry's key in its set")
       .def_readonly("distance", &Hit::distance)
-      .def_property_readonly("orientation",
-                             [](const Hit& h) { return std::string(DihedralName(Dihedral(h.orientation))); },
-                             "the query orientation that matched (\"original\" without dihedral)")
+      .def_property_readonly(
+          "orientation",
+          [](const Hit& h) { return std::string(DihedralName(Dihedral(h.orientation))); },
+          "the query orientation that matched (\"original\" without dihedral)")
       .def_readonly("classification", &Hit::classification)
       .def_readonly("tags", &Hit::tags)
       .def_property_readonly("listed_hash", [](const Hit& h) { return EncodeHex(h.code); })
       .def_readonly("source_time", &Hit::source_time)
       .def_readonly("suppressed", &Hit::suppressed)
       .def("as_dict", &HitDict)
-      .def("__eq__", [](const Hit& a, const Hit& b) {
-        return std::tie(a.query, a.set, a.set_version, a.key, a.distance, a.orientation,
-                        a.classification, a.tags, a.code, a.source_time, a.suppressed) ==
-               std::tie(b.query, b.set, b.set_version, b.key, b.distance, b.orientation,
-                        b.classification, b.tags, b.code, b.source_time, b.suppressed);
-      })
+      .def("__eq__",
+           [](const Hit& a, const Hit& b) {
+             return std::tie(a.query, a.set, a.set_version, a.key, a.distance, a.orientation,
+                             a.classification, a.tags, a.code, a.source_time, a.suppressed) ==
+                    std::tie(b.query, b.set, b.set_version, b.key, b.distance, b.orientation,
+                             b.classification, b.tags, b.code, b.source_time, b.suppressed);
+           })
       .def("__repr__", [](const Hit& h) {
         return "Hit(query=" + std::to_string(h.query) + ", set='" + h.set + "', key='" + h.key +
-               "', distance=" + std::to_string(h.distance) + ", set_version=" +
-               std::to_string(h.set_version) + ")";
+               "', distance=" + std::to_string(h.distance) +
+               ", set_version=" + std::to_string(h.set_version) + ")";
       });
 
   pyb::class_<PyMatchResult>(m, "MatchResult", "What Store.match found.")
       .def_readonly("sequence", &PyMatchResult::sequence, "the store's sequence number it saw")
       .def_readonly("num_queries", &PyMatchResult::num_queries)
-      .def_property_readonly("searched",
-                             [](const PyMatchResult& r) {
-                               pyb::list l;
-                               for (const SearchedSet& s : r.searched) {
-                                 pyb::dict d;
-                                 d["set"] = s.set;
-                                 d["id"] = s.id;
-                                 d["version"] = s.version;
-                                 d["kind"] = KindName(s.kind);
-                                 d["threshold"] = s.threshold;
-                                 l.append(d);
-                               }
-                               return l;
-                             },
-                             "the sets searched, with their versions")
-      .def_property_readonly("truncated",
-                             [](const PyMatchResult& r) {
-                               pyb::array_t<bool> a({pyb::ssize_t(r.truncated.size())});
-                               for (size_t i = 0; i < r.truncated.size(); ++i) a.mutable_at(i) = r.truncated[i] != 0;
-                               return a;
-                             },
-                             "per query: more hits existed than max_hits (the nearest kept)")
+      .def_property_readonly(
+          "searched",
+          [](const PyMatchResult& r) {
+            pyb::list l;
+            for (const SearchedSet& s : r.searched) {
+              pyb::dict d;
+              d["set"] = s.set;
+              d["id"] = s.id;
+              d["version"] = s.version;
+              d["kind"] = KindName(s.kind);
+              d["threshold"] = s.threshold;
+              l.append(d);
+            }
+            return l;
+          },
+          "the sets searched, with their versions")
+      .def_property_readonly(
+          "truncated",
+          [](const PyMatchResult& r) {
+            pyb::array_t<bool> a({pyb::ssize_t(r.truncated.size())});
+            for (size_t i = 0; i < r.truncated.size(); ++i) a.mutable_at(i) = r.truncated[i] != 0;
+            return a;
+          },
+          "per query: more hits existed than max_hits (the nearest kept)")
       .def_readonly("hits", &PyMatchResult::hits, "matches, by query, then (distance, set, key)")
-      .def_readonly("suppressed", &PyMatchResult::suppressed, "match-set hits a suppress set cancelled")
-      .def_readonly("suppressors", &PyMatchResult::suppressors, "the suppress-set hits that cancelled them")
-      .def("records", [](const PyMatchResult& r) {
-        pyb::list l;
-        for (const Hit& h : r.hits) l.append(HitDict(h));
-        return l;
-      }, "the hits as a list of dicts (for JSON or pandas.DataFrame)");
+      .def_readonly("suppressed", &PyMatchResult::suppressed,
+                    "match-set hits a suppress set cancelled")
+      .def_readonly("suppressors", &PyMatchResult::suppressors,
+                    "the suppress-set hits that cancelled them")
+      .def(
+          "records",
+          [](const PyMatchResult& r) {
+            pyb::list l;
+            for (const Hit& h : r.hits) l.append(HitDict(h));
+            return l;
+          },
+          "the hits as a list of dicts (for JSON or pandas.DataFrame)");
 
   pyb::class_<PyStore>(m, "Store",
                        "A hash-set store opened read-only (no lock, writes nothing; any number of "
@@ -351,7 +370,9 @@ void DefineStore(pyb::module_& m) {
            "hash_batch(..., dihedral=True)) against every enabled set of the signal type, or the "
            "named sets. threshold narrows each set's own; it cannot widen it.")
       .def("close", &PyStore::Close)
-      .def("__enter__", [](PyStore& s) -> PyStore& { return s; }, pyb::return_value_policy::reference)
+      .def(
+          "__enter__", [](PyStore& s) -> PyStore& { return s; },
+          pyb::return_value_policy::reference)
       .def("__exit__", [](PyStore& s, pyb::args) { s.Close(); });
 }
 
