@@ -156,3 +156,33 @@ def test_errors(sample_store, tmp_path):
         (broken / p.name).write_bytes(data)
     with pytest.raises(hm.Error, match="MANIFEST"):
         hm.Store(broken)
+
+
+def test_suppress_sets_cancel_hits(cli, tmp_path):
+    # An allow-list (suppress set) holding known-2's hash: a query that hits it has its match-set
+    # hits moved to `suppressed`, with the allow-list hit in `suppressors`; as the CLI reports.
+    d = tmp_path / "s"
+    hashes = hash_lines(SAMPLES / "sample-images.pdq.txt")
+    (tmp_path / "allow.txt").write_text(hashes[1] + "\n")
+    run_cli(cli, "sets", "create", "known", "--type", "pdq", "--store", d)
+    run_cli(cli, "import", "known", SAMPLES / "sample-images.pdq.txt", "--store", d)
+    run_cli(cli, "sets", "create", "allow", "--type", "pdq", "--kind", "suppress", "--store", d)
+    run_cli(cli, "import", "allow", tmp_path / "allow.txt", "--store", d)
+    queries = hm.from_hex(hashes)
+    with hm.Store(d) as store:
+        res = store.match(queries)
+        scan = sorted((SAMPLES / "images/scan").glob("*.png"))
+        dihedral = store.match(hm.hash_batch(scan, dihedral=True)["pdq"], dihedral=True)
+    assert [(h.query, h.set) for h in res.hits] == [(0, "known"), (2, "known"), (3, "known")]
+    assert [(h.query, h.set, h.suppressed) for h in res.suppressed] == [(1, "known", True)]
+    assert [(h.query, h.set) for h in res.suppressors] == [(1, "allow")]
+    kinds = {s["set"]: s["kind"] for s in res.searched}
+    assert kinds == {"known": "match", "allow": "suppress"}
+    cli_lines = jsonl(run_cli(cli, "match", "--store", d, "--format", "jsonl",
+                              SAMPLES / "sample-images.pdq.txt"))
+    assert [(l["key"], l.get("suppressed", False)) for l in cli_lines] == \
+           [(h.key, h.suppressed) for h in sorted(res.hits + res.suppressed, key=lambda h: h.query)]
+    # Per image over all orientations: the brightened copy of known-2 is cancelled.
+    names = [p.name for p in scan]
+    assert "upload-02-known-2-brightened.png" in {names[h.query] for h in dihedral.suppressed}
+    assert "upload-02-known-2-brightened.png" not in {names[h.query] for h in dihedral.hits}
