@@ -203,24 +203,23 @@ def test_concurrent_calls_from_threads_agree():
 
 
 def test_long_calls_release_the_gil():
-    # While one thread is inside a long hash_batch (~0.5 s of hashing on one idle core), the
-    # main thread keeps running Python: it sleeps 1 ms at a time and counts its wake-ups. Were the
-    # GIL held for the call, it could not wake up at all until the call returned.
+    # While one thread is inside a long hash_batch (~0.5 s of hashing on one idle core), the main
+    # thread keeps running Python: it sleeps 1 ms at a time and timestamps its wake-ups. Were the
+    # GIL held for the call, no wake-up could fall between the call's start and its end.
     data = SAMPLE_IMAGES[0].read_bytes()
-    started, done = threading.Event(), threading.Event()
+    span = {}
 
     def work():
-        started.set()
+        span["start"] = time.perf_counter()
         hm.hash_batch([data] * 600, threads=1)
-        done.set()
+        span["end"] = time.perf_counter()
 
     t = threading.Thread(target=work)
+    wakeups = []
     t.start()
-    started.wait()
-    time.sleep(0.05)  # let the worker enter the call
-    wakeups = 0
-    while not done.is_set():
+    while t.is_alive():
         time.sleep(0.001)
-        wakeups += 1
+        wakeups.append(time.perf_counter())
     t.join()
-    assert wakeups >= 20, wakeups
+    inside = [w for w in wakeups if span["start"] < w < span["end"]]
+    assert len(inside) >= 20, (len(inside), span["end"] - span["start"])
