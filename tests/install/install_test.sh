@@ -15,4 +15,10 @@ flags=$(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs hashmatch)
 # shellcheck disable=SC2086
 c++ "$src_dir/consumer/main.cc" -o "$work/consumer-pc" $flags
 "$work/consumer-pc"
+# The Python package, when the build has it: importable from the prefix alone.
+if [ -d "$work/prefix/lib/python3/dist-packages/hashmatch" ]; then
+  PYTHONPATH="$work/prefix/lib/python3/dist-packages" /usr/bin/python3 -c \
+    'import numpy, hashmatch; assert hashmatch.pdq(numpy.zeros((8, 8), numpy.uint8)).quality == 0'
+  echo "install test: the Python package imports from the prefix"
+fi
 echo "install test: find_package and pkg-config consumers built and ran"
