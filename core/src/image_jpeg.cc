@@ -9,8 +9,11 @@
 #include <jpeglib.h>
 #include <cstring>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "image_internal.h"
+#include "jpeg_scans.h"
 
 namespace hashmatch::image_internal {
 namespace {
@@ -185,6 +188,83 @@ Status DecodeJpegReusing(std::span<const uint8_t> bytes, const DecodeOptions& op
 namespace hashmatch::image_internal {
 namespace {
 
+// A libjpeg source over the kept byte ranges of a buffer (jpeg_scans.h: a progressive JPEG with
+// its unneeded scans cut out). Every range starts at a marker, so libjpeg's entropy decoder, which
+// stops at the next marker, sees each kept scan end exactly where it ended in the file. The
+// ranges after the first are appended once the header has been read (the drop decision needs the
+// colour space and the scale); at the end of the data it does what jpeg_mem_src does: a warning
+// (JWRN_JPEG_EOF, hence the truncated flag) and a fake EOI.
+struct RangeSource {
+  jpeg_source_mgr pub;
+  const uint8_t* data;
+  size_t size;
+  std::vector<std::pair<size_t, size_t>>* ranges;
+  size_t next;
+  // Set while the header is read. Should libjpeg need more than the first range then (it never
+  // does when jpeg_scans.h parsed the stream as libjpeg does), the rest of the stream follows
+  // unfiltered and `unfiltered` is set.
+  bool in_header;
+  bool unfiltered;
+};
+
+const JOCTET kFakeEoi[2] = {0xFF, JPEG_EOI};
+
+void RangeInit(j_decompress_ptr) {}
+void RangeTerm(j_decompress_ptr) {}
+
+boolean RangeFill(j_decompress_ptr cinfo) {
+  auto* src = reinterpret_cast<RangeSource*>(cinfo->src);
+  while (src->next < src->ranges->size()) {
+    const auto [begin, end] = (*src->ranges)[src->next++];
+    if (end > begin) {
+      src->pub.next_input_byte = src->data + begin;
+      src->pub.bytes_in_buffer = end - begin;
+      return TRUE;
+    }
+  }
+  if (src->in_header && !src->ranges->empty() && src->ranges->back().second < src->size) {
+    src->in_header = false;
+    src->unfiltered = true;
+    src->pub.next_input_byte = src->data + src->ranges->back().second;
+    src->pub.bytes_in_buffer = src->size - src->ranges->back().second;
+    return TRUE;
+  }
+  WARNMS(cinfo, JWRN_JPEG_EOF);
+  src->pub.next_input_byte = kFakeEoi;
+  src->pub.bytes_in_buffer = 2;
+  return TRUE;
+}
+
+void RangeSkip(j_decompress_ptr cinfo, long num_bytes) {
+  if (num_bytes <= 0) return;
+  jpeg_source_mgr* src = cinfo->src;
+  while (size_t(num_bytes) > src->bytes_in_buffer) {
+    num_bytes -= long(src->bytes_in_buffer);
+    (*src->fill_input_buffer)(cinfo);
+  }
+  src->next_input_byte += num_bytes;
+  src->bytes_in_buffer -= size_t(num_bytes);
+}
+
+// The highest zigzag coefficient of Y that the fast path reads at a scale. 1/8 is libjpeg's
+// DC-only IDCT. 1/4 and 1/2 are its reduced IDCTs, which read higher coefficients too, but the
+// emulated PDQ blur (two boxes about size / 128 wide, then 64 samples) is a low-pass that barely
+// sees them: 1/4 keeps u + v <= 2 (zigzag 0-5), 1/2 keeps u + v <= 4 (zigzag 0-14). Measured
+// (docs/benchmarks.md): leaving out everything above zigzag 5 changed no hash of the drift test's
+// progressive JPEGs; leaving out all AC added ~1 bit on the 1600x1004 reference images.
+int MaxZigzagForScale(unsigned scale_num) {
+  switch (scale_num) {
+    case 1:
+      return 0;
+    case 2:
+      return 5;
+    case 4:
+      return 14;
+    default:
+      return 63;
+  }
+}
+
 // The scale (in eighths) for a stored w x h: the smallest of 1/8, 1/4, 1/2 whose output keeps
 // both sides >= min_side, else full size. Output sides are ceil(side * num / 8), as libjpeg
 // computes them; these three are the scales whose pixels cover whole squares of stored pixels,
@@ -198,8 +278,9 @@ unsigned PickScaleNum(JDIMENSION w, JDIMENSION h, int min_side) {
 }
 
 bool DecodeJpegLumaInto(const uint8_t* data, size_t size, const DecodeOptions& opt,
-                        const JpegLumaRequest& req, std::vector<float>* luma, JpegLuma* out,
-                        std::string* error, bool* pixel_limit) {
+                        const JpegLumaRequest& req, JpegScanLayout* layout,
+                        std::vector<std::pair<size_t, size_t>>* ranges, std::vector<float>* luma,
+                        JpegLuma* out, std::string* error, bool* pixel_limit) {
   jpeg_decompress_struct cinfo;
   ErrorManager err;
   Progress progress;
@@ -213,17 +294,66 @@ bool DecodeJpegLumaInto(const uint8_t* data, size_t size, const DecodeOptions& o
   }
   jpeg_create_decompress(&cinfo);
   cinfo.progress = &progress.pub;
-  jpeg_mem_src(&cinfo, data, static_cast<unsigned long>(size));
+  RangeSource src;
+  src.pub.init_source = RangeInit;
+  src.pub.fill_input_buffer = RangeFill;
+  src.pub.skip_input_data = RangeSkip;
+  src.pub.resync_to_restart = jpeg_resync_to_restart;
+  src.pub.term_source = RangeTerm;
+  src.pub.bytes_in_buffer = 0;
+  src.pub.next_input_byte = nullptr;
+  src.data = data;
+  src.size = size;
+  src.ranges = ranges;
+  src.next = 0;
+  src.in_header = true;
+  src.unfiltered = false;
+  cinfo.src = &src.pub;
+  // Until the header is read, only the bytes through the first scan (all of a stream that is not
+  // progressive): the header ends inside them.
+  const size_t cut = layout->scans.empty() ? size : layout->scans[0].end;
+  ranges->assign(1, {0, cut});
   jpeg_read_header(&cinfo, TRUE);
+  src.in_header = false;
   CheckPixelLimit(cinfo, opt, &err);
+  if (layout->scans_over_limit) {
+    // The scans left out below would never reach the progress monitor: the same limit, checked
+    // on the whole stream, with the same message.
+    std::snprintf(err.message, sizeof err.message, "more than %d progressive scans",
+                  opt.max_jpeg_scans);
+    err.scan_limit = true;
+    std::longjmp(err.jump, 1);
+  }
   const bool cmyk = cinfo.jpeg_color_space == JCS_CMYK || cinfo.jpeg_color_space == JCS_YCCK;
+  const unsigned scale_num = PickScaleNum(cinfo.image_width, cinfo.image_height, req.min_side);
+  // Scans left out: a progressive YCbCr or grey JPEG, decoded to its Y plane, needs neither the
+  // chroma scans nor Y's bands above what the scale reads.
+  const bool skipping =
+      cinfo.progressive_mode && !cinfo.arith_code &&
+      (cinfo.jpeg_color_space == JCS_YCbCr || cinfo.jpeg_color_space == JCS_GRAYSCALE) &&
+      !layout->scans.empty() && !src.unfiltered;
+  size_t at = cut;
+  if (skipping) {
+    const uint8_t y_id = uint8_t(cinfo.comp_info[0].component_id);
+    MarkSkippableScans(layout, y_id, MaxZigzagForScale(scale_num));
+    for (size_t k = 1; k < layout->scans.size(); ++k) {
+      if (!layout->scans[k].skip) continue;
+      ranges->emplace_back(at, layout->scans[k].begin);
+      at = layout->scans[k].end;
+    }
+  }
+  if (!src.unfiltered) ranges->emplace_back(at, size);
   // Grey, YCbCr and RGB JPEGs all give one luma channel from libjpeg (YCbCr: the Y plane as
   // stored; RGB: libjpeg's integer Y). Adobe CMYK needs its stored C, M, Y, K (below).
   cinfo.out_color_space = cmyk ? JCS_CMYK : JCS_GRAYSCALE;
   cinfo.dct_method = JDCT_ISLOW;
   cinfo.do_fancy_upsampling = TRUE;
-  cinfo.scale_num = PickScaleNum(cinfo.image_width, cinfo.image_height, req.min_side);
+  cinfo.scale_num = scale_num;
   cinfo.scale_denom = 8;
+  // With scans left out libjpeg would estimate the missing low AC coefficients from the
+  // neighbouring blocks' DC terms (block smoothing); off, the output is the kept coefficients'
+  // alone (smoothing measured no better: docs/benchmarks.md).
+  cinfo.do_block_smoothing = FALSE;
   cinfo.mem->max_memory_to_use = long(std::min<uint64_t>(opt.max_pixels * 16, 1ull << 40));
   jpeg_start_decompress(&cinfo);
 
@@ -272,8 +402,11 @@ Status DecodeJpegLuma(std::span<const uint8_t> bytes, const DecodeOptions& optio
   std::string error;
   bool pixel_limit = false;
   *info = JpegLuma{};
-  if (!DecodeJpegLumaInto(bytes.data(), bytes.size(), options, request, luma, info, &error,
-                          &pixel_limit)) {
+  JpegScanLayout layout;
+  ParseJpegScans(bytes, options.max_jpeg_scans, &layout);
+  std::vector<std::pair<size_t, size_t>> ranges;
+  if (!DecodeJpegLumaInto(bytes.data(), bytes.size(), options, request, &layout, &ranges, luma,
+                          info, &error, &pixel_limit)) {
     if (pixel_limit) return Status::OutOfRange("pixel limit: JPEG " + error);
     return Status::Corruption("JPEG decode error: " + error);
   }
