@@ -112,7 +112,7 @@ TEST(ScanKillTest, KilledAndResumedScanEqualsAnUninterruptedOne) {
   allow.push_back(Record("ok14", SignalType::kPdq, PdqOf(images[14])));
   MakeStore(root / "store", pdq, md5, allow).reset();
 
-  auto args = [&](const std::string& prefix, bool resume) {
+  auto args = [&](const std::string& prefix, bool resume, const char* interval = "0") {
     std::vector<std::string> a = {"scan",
                                   "--store",
                                   (root / "store").string(),
@@ -126,7 +126,7 @@ TEST(ScanKillTest, KilledAndResumedScanEqualsAnUninterruptedOne) {
                                   "--threads",
                                   "2",
                                   "--checkpoint-interval",
-                                  "0",
+                                  interval,
                                   "--no-progress",
                                   (root / "shards").string(),
                                   (root / "dir").string(),
@@ -158,56 +158,73 @@ TEST(ScanKillTest, KilledAndResumedScanEqualsAnUninterruptedOne) {
   auto uniform = [&](double lo, double hi) {
     return std::uniform_real_distribution<double>(lo, hi)(rng);
   };
-  int kills = 0, runs = 0;
+  // Scans from scratch, each killed again and again (resumed after every kill) until a run
+  // completes; then its files must equal the reference. Repeated until 12 kills have landed (a
+  // fast scan may complete before its kills do; at least 8 must land).
+  int kills = 0, runs = 0, scans = 0;
   std::set<long long> kill_points;  // items done at each kill
   const fs::path ckpt = root / "run.jsonl.checkpoint";
-  for (;; ++runs) {
-    ASSERT_LT(runs, 100) << "the scan never completed";
-    const long long before = std::max(0LL, CheckpointValue(ckpt, "items"));
-    const Child c = Start(args("run", true));
-    bool killed = false;
-    if (kills < 12) {
-      // Kill once the scan has passed a random item (1..half of what is left), plus 0..3 ms so
-      // the signal lands anywhere in the write/fsync/checkpoint cycle. The first run is cut by
-      // time alone, maybe before its first checkpoint.
-      const long long target =
-          before + 1 + (long long)(uniform(0, 0.5) * double(items - size_t(before)));
-      const auto extra = std::chrono::microseconds((long long)uniform(0, 3000));
-      if (runs == 0) {
-        const double ref_us = std::chrono::duration<double, std::micro>(ref_time).count();
-        const auto t = std::chrono::microseconds((long long)(uniform(0, 0.3) * ref_us));
-        killed = KillWhen(
-            c, [] { return true; }, t, &status);
+  while (kills < 12 && scans < 6) {
+    ++scans;
+    // Checkpoints after every item, or every 50 / 200 ms (then more lines after the last one are
+    // cut back and rescanned; the interval is not part of the fingerprint). At most 6 kills per
+    // scan, so that every interval gets its turn.
+    const char* intervals[] = {"0", "0.05", "0.2"};
+    const char* interval = intervals[(scans - 1) % 3];
+    int scan_kills = 0;
+    for (const char* f : {"run.jsonl", "run.keep", "run.drop", "run.jsonl.checkpoint"}) {
+      fs::remove(root / f);
+    }
+    for (int run = 0;; ++run, ++runs) {
+      ASSERT_LT(run, 100) << "the scan never completed";
+      const long long before = std::max(0LL, CheckpointValue(ckpt, "items"));
+      const Child c = Start(args("run", true, interval));
+      bool killed = false;
+      if (scan_kills < 6) {
+        // Kill once the scan has passed a random item (1..half of what is left), plus 0..3 ms so
+        // the signal lands anywhere in the write/fsync/checkpoint cycle. A scan's first run is
+        // cut by time alone, maybe before its first checkpoint.
+        const long long target =
+            before + 1 + (long long)(uniform(0, 0.5) * double(items - size_t(before)));
+        const auto extra = std::chrono::microseconds((long long)uniform(0, 3000));
+        if (run == 0) {
+          const double ref_us = std::chrono::duration<double, std::micro>(ref_time).count();
+          const auto t = std::chrono::microseconds((long long)(uniform(0, 0.3) * ref_us));
+          killed = KillWhen(
+              c, [] { return true; }, t, &status);
+        } else {
+          killed = KillWhen(
+              c, [&] { return CheckpointValue(ckpt, "items") >= target; }, extra, &status);
+        }
       } else {
-        killed = KillWhen(
-            c, [&] { return CheckpointValue(ckpt, "items") >= target; }, extra, &status);
+        ASSERT_EQ(::waitpid(c.pid, &status, 0), c.pid);
       }
-    } else {
-      ASSERT_EQ(::waitpid(c.pid, &status, 0), c.pid);
+      if (!killed) break;
+      ++kills;
+      ++scan_kills;
+      // What the checkpoint vouches for is already the reference's prefix.
+      const long long done = CheckpointValue(ckpt, "items");
+      const long long out_bytes = CheckpointValue(ckpt, "out_bytes");
+      if (done >= 0) {
+        kill_points.insert(done);
+        const std::string got = ReadAll(root / "run.jsonl");
+        ASSERT_GE(got.size(), size_t(out_bytes));
+        EXPECT_EQ(got.substr(0, size_t(out_bytes)), want_out.substr(0, size_t(out_bytes)))
+            << "after kill " << kills;
+      }
     }
-    if (!killed) break;
-    ++kills;
-    // What the checkpoint vouches for is already the reference's prefix.
-    const long long done = CheckpointValue(ckpt, "items");
-    const long long out_bytes = CheckpointValue(ckpt, "out_bytes");
-    if (done >= 0) {
-      kill_points.insert(done);
-      const std::string got = ReadAll(root / "run.jsonl");
-      ASSERT_GE(got.size(), size_t(out_bytes));
-      EXPECT_EQ(got.substr(0, size_t(out_bytes)), want_out.substr(0, size_t(out_bytes)))
-          << "after kill " << kills;
-    }
+    ++runs;
+    ASSERT_TRUE(WIFEXITED(status));
+    EXPECT_EQ(WEXITSTATUS(status), 1);
+    EXPECT_EQ(ReadAll(root / "run.jsonl"), want_out) << "scan " << scans;
+    EXPECT_EQ(ReadAll(root / "run.keep"), want_keep) << "scan " << scans;
+    EXPECT_EQ(ReadAll(root / "run.drop"), want_drop) << "scan " << scans;
   }
-  ASSERT_TRUE(WIFEXITED(status));
-  EXPECT_EQ(WEXITSTATUS(status), 1);
-  EXPECT_EQ(ReadAll(root / "run.jsonl"), want_out);
-  EXPECT_EQ(ReadAll(root / "run.keep"), want_keep);
-  EXPECT_EQ(ReadAll(root / "run.drop"), want_drop);
   // Killed at several points mid-scan, not only before the first item or after the last.
   size_t mid = 0;
   for (long long p : kill_points) mid += p > 0 && p < (long long)items;
-  std::cout << "kills: " << kills << " in " << runs + 1
-            << " runs; distinct mid-scan points: " << mid << " (reference "
+  std::cout << "kills: " << kills << " in " << runs << " runs of " << scans
+            << " scans; distinct mid-scan points: " << mid << " (reference "
             << std::chrono::duration<double>(ref_time).count() << " s)\n";
   EXPECT_GE(kills, 8);
   EXPECT_GE(mid, 5u);
