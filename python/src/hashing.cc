@@ -186,11 +186,10 @@ pyb::dict HashBatchPy(pyb::sequence inputs, const HashArgs& args) {
       pinned.push_back(item);
       slots[i] = {false, batch.size() - 1};
     } else if (IsPathLike(item)) {
-      pyb::object p = os.attr("fspath")(item);
-      std::filesystem::path path = pyb::isinstance<pyb::bytes>(p)
-                                       ? std::filesystem::path(pyb::cast<std::string>(p))
-                                       : std::filesystem::path(pyb::cast<std::string>(p));
-      batch.emplace_back(std::move(path));
+      // os.fsencode: the file system's bytes, so names that are not UTF-8 (decoded by Python
+      // with surrogate escapes) name the same file.
+      pyb::object p = os.attr("fsencode")(item);
+      batch.emplace_back(std::filesystem::path(pyb::cast<std::string>(p)));
       slots[i] = {false, batch.size() - 1};
     } else if (PyObject_CheckBuffer(item.ptr())) {  // bytearray, memoryview, ...: copied
       pyb::buffer_info info = pyb::reinterpret_borrow<pyb::buffer>(item).request();

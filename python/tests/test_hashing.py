@@ -1,6 +1,8 @@
 """Hashing through the binding: the same hashes as the C++ CLI and the reference values, for
 paths, encoded bytes and decoded pixel arrays; per-item errors; misuse raises."""
 import hashlib
+import os
+import pathlib
 import threading
 import time
 
@@ -122,6 +124,15 @@ def test_rotated_pixels_match_their_dihedral_hash():
         d = distances(np.rot90(img, k))
         assert int(np.argmin(d)) == k and d[k] <= 16, (k, d)
     assert distances(img.transpose(1, 0, 2))[hm.DIHEDRAL.index("flipplus1")] == 0
+
+
+def test_file_names_that_are_not_utf8(tmp_path):
+    name = os.path.join(os.fsencode(tmp_path), b"caf\xe9.png")  # Latin-1 byte, not UTF-8
+    with open(name, "wb") as f:
+        f.write(SAMPLE_IMAGES[0].read_bytes())
+    want = hm.pdq(SAMPLE_IMAGES[0])
+    assert hm.pdq(os.fsdecode(name)) == want  # str with a surrogate escape
+    assert hm.hash_batch([pathlib.Path(os.fsdecode(name))])["ok"].all()
 
 
 def test_digests_equal_hashlib(tmp_path):
