@@ -126,3 +126,38 @@ def test_misuse_is_refused():
         hm.Index(np.zeros((2, 8), np.uint8), method="lsh")
     with pytest.raises(hm.InvalidArgumentError, match="k must be"):
         index.knn(np.zeros((1, 32), np.uint8), k=0)
+
+
+def test_live_index_searches_while_another_thread_adds():
+    # Both calls release the GIL: a reader searches while a writer adds; every search sees a
+    # consistent version (the codes added so far, each found at distance 0).
+    import threading
+
+    rng = np.random.default_rng(3)
+    codes = rng.integers(0, 256, (4000, 32), dtype=np.uint8)
+    live = hm.LiveIndex(32, method="flat")
+    done = threading.Event()
+    errors = []
+
+    def writer():
+        for start in range(0, 4000, 200):
+            live.add(codes[start:start + 200], np.arange(start, start + 200))
+        done.set()
+
+    def reader():
+        while not done.is_set():
+            res = live.range_search(codes[:4000:97], radius=0)
+            for q in range(len(res.offsets) - 1):
+                ids = res.ids[res.offsets[q]:res.offsets[q + 1]].tolist()
+                if ids not in ([], [q * 97]):
+                    errors.append((q, ids))
+
+    threads = [threading.Thread(target=writer), threading.Thread(target=reader)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert len(live) == 4000
+    final = live.range_search(codes, radius=0)
+    assert (final.ids == np.arange(4000)).all()
