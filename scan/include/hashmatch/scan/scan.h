@@ -34,7 +34,8 @@
 // the stream. A shard damaged halfway gives its members up to the damage (the damaged one failed)
 // and then one failed item for the shard; skipping members (skip_items) numbers them exactly as
 // reading them does. None of these stops the scan. Scan itself fails only on bad options, a set
-// that does not exist, or a sink error.
+// that does not exist, a resume point that does not hold (ScanOptions::resume_after), or a sink
+// error.
 //
 // Matching. Each computed signal type is matched against the store's enabled sets of that type
 // (or the sets named in ScanOptions::sets, plus every enabled suppress set of the computed types:
