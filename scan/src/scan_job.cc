@@ -157,6 +157,7 @@ Result<ScanSummary> RunScanJob(const StoreSnapshot& store, std::span<const ScanI
   cp.store_sequence = store.sequence();
 
   // Makes everything written so far durable, then records it.
+  bool dirs_synced = false;
   auto checkpoint = [&](bool complete) -> Status {
     for (Output* o : {&out, &keep, &drop}) {
       if (!o->file) continue;
@@ -164,6 +165,16 @@ Result<ScanSummary> RunScanJob(const StoreSnapshot& store, std::span<const ScanI
       if (!s.ok()) return s;
     }
     if (files.checkpoint.empty()) return Status::Ok();
+    // Files created by this run: their directory entries must be durable before a checkpoint
+    // names their lengths (the checkpoint's own rename syncs only its directory).
+    if (!dirs_synced) {
+      for (Output* o : {&out, &keep, &drop}) {
+        if (!o->file) continue;
+        const std::filesystem::path dir = o->path.has_parent_path() ? o->path.parent_path() : ".";
+        if (Status s = env->SyncDir(dir); !s.ok()) return s;
+      }
+      dirs_synced = true;
+    }
     cp.out_bytes = out.file->Size();
     cp.keep_bytes = keep.file ? keep.file->Size() : 0;
     cp.drop_bytes = drop.file ? drop.file->Size() : 0;
