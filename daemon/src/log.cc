@@ -1,5 +1,6 @@
 #include "log.h"
 
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -33,9 +34,23 @@ void AppendValue(std::string* out, const std::string& v) {
   *out += '"';
 }
 
+int LevelRank(std::string_view level) {
+  if (level == "info") return 0;
+  if (level == "warn") return 1;
+  if (level == "error") return 2;
+  return 3;
+}
+
+std::atomic<int> g_min_level{0};
+
 }  // namespace
 
+void SetMinLogLevel(std::string_view level) {
+  g_min_level.store(LevelRank(level), std::memory_order_relaxed);
+}
+
 void Log(std::string_view level, std::string_view event, std::initializer_list<LogField> fields) {
+  if (LevelRank(level) < g_min_level.load(std::memory_order_relaxed)) return;
   using namespace std::chrono;
   const auto now = system_clock::now();
   const std::time_t t = system_clock::to_time_t(now);

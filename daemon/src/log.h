@@ -14,6 +14,11 @@ using LogField = std::pair<std::string_view, std::string>;
 
 void Log(std::string_view level, std::string_view event, std::initializer_list<LogField> fields);
 
+// Lines of a lower level than `level` ("info" < "warn" < "error"; "off": none) are dropped.
+// hashmatchd writes every line; the message-handling fuzz target (fuzz/daemon/) turns them off,
+// since a warning for every malformed input would drown libFuzzer's own output.
+void SetMinLogLevel(std::string_view level);
+
 inline void LogInfo(std::string_view event, std::initializer_list<LogField> fields = {}) {
   Log("info", event, fields);
 }

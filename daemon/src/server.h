@@ -34,6 +34,10 @@ class Server {
   // Closes the listeners (draining); open connections keep being served.
   void StopAccepting();
   uint32_t open_connections() const { return open_; }
+  // Serves one accepted stream as a client connection (every limit of a listener's connection
+  // applies). The listeners call it; the message-handling fuzz target (fuzz/daemon/) hands it one
+  // end of an in-memory pipe.
+  void Serve(kj::Own<kj::AsyncIoStream> stream, std::string peer);
 
  private:
   struct Connection;
@@ -46,7 +50,6 @@ class Server {
   // Sets up tls_ from the config's PEM files; throws on a bad file.
   void SetUpTls();
   void Handshake(kj::Own<kj::AsyncIoStream> stream, std::string peer);
-  void Serve(kj::Own<kj::AsyncIoStream> stream, std::string peer);
 
   ServiceState& state_;
   kj::AsyncIoContext& io_;

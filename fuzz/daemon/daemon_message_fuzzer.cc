@@ -1,0 +1,129 @@
+// libFuzzer target over hashmatchd's message handling (issue 6): every input is one client
+// connection to the in-process daemon (fuzz_daemon.h), served by the daemon's own Server::Serve
+// with its limits (ReaderOptions through TwoPartyVatNetwork, flow control, auth timeout).
+//
+// Byte 0 picks the mode (its low bit):
+//   even ('R'): raw. The rest is written as it is to the connection, then the write side is
+//               closed: framing, segment tables, pointers, sizes over max_message_bytes, nesting
+//               over max_nesting, unknown messages and methods, bogus capability and question
+//               IDs all reach the daemon's Cap'n Proto stack and services.
+//   odd ('S'):  a script of calls a real Cap'n Proto client makes (script_session.h), to reach the
+//               services' own code with well-formed messages.
+// The seeds (fuzz/daemon/corpus/) hold scripts and, for each, the bytes its client sent as a raw
+// input, so the raw mode starts from real sessions (see WriteSeeds below).
+//
+// A finding is a crash, a sanitizer report, a leak, a broken role refusal (script mode), or a
+// connection the daemon does not finish within a few seconds of the client going away (a hang:
+// the target aborts with a message before libFuzzer's -timeout).
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <span>
+
+#include "fuzz_daemon.h"
+#include "log.h"
+#include "script_seeds.h"
+#include "script_session.h"
+
+namespace hashmatch::fuzz {
+
+namespace {
+
+kj::Promise<void> Drain(kj::AsyncIoStream& s, kj::byte* buf, size_t size) {
+  return s.tryRead(buf, 1, size).then([&s, buf, size](size_t n) -> kj::Promise<void> {
+    if (n == 0) return kj::READY_NOW;
+    return Drain(s, buf, size);
+  });
+}
+
+void RunRaw(std::span<const uint8_t> bytes) {
+  FuzzDaemon& d = FuzzDaemon::Get();
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
+  auto pipe = kj::newTwoWayPipe();
+  d.server().Serve(kj::mv(pipe.ends[0]), "fuzz-raw");
+  {
+    kj::Own<kj::AsyncIoStream> end = kj::mv(pipe.ends[1]);
+    kj::byte buf[4096];
+    bool written = false, closed = false;
+    // The answers are read and dropped: an in-memory pipe holds no bytes, so an unread answer
+    // would stall the daemon's writes.
+    auto reading = Drain(*end, buf, sizeof buf)
+                       .then([&closed]() { closed = true; }, [&closed](kj::Exception&&) {
+                         closed = true;
+                       })
+                       .eagerlyEvaluate(nullptr);
+    auto writing = end->write(bytes.data(), bytes.size())
+                       .then([&written]() { written = true; },
+                             [&written](kj::Exception&&) { written = true; })
+                       .eagerlyEvaluate(nullptr);
+    d.Pump([&written] { return written; }, until);
+    if (written) {
+      // End of input: the daemon must end the connection by itself.
+      kj::runCatchingExceptions([&]() { end->shutdownWrite(); });
+      d.Pump([&closed] { return closed; }, until);
+    }
+    // A write the daemon stopped reading (it aborted the connection, or it waits for calls that
+    // cannot finish) is dropped with the pipe's end.
+  }
+  d.Settle(until + std::chrono::seconds(4), "raw input");
+}
+
+// HASHMATCH_DAEMON_FUZZ_WRITE_SEEDS=DIR: writes the script seeds (S-*) and their recordings
+// (R-*) into DIR, then exits. Images for the matchImages seeds are read from
+// HASHMATCH_DAEMON_FUZZ_IMAGES (fuzz/corpus) when set.
+void WriteSeeds(const std::filesystem::path& dir) {
+  constexpr size_t kMaxRecording = 16 << 10;
+  const char* images = std::getenv("HASHMATCH_DAEMON_FUZZ_IMAGES");
+  std::filesystem::create_directories(dir);
+  int n = 0;
+  for (const auto& [name, script] : ScriptSeeds(images ? images : "")) {
+    std::string recorded;
+    const std::span<const uint8_t> bytes(reinterpret_cast<const uint8_t*>(script.data()),
+                                         script.size());
+    RunScript(bytes.subspan(1), &recorded);
+    std::ofstream(dir / ("S-" + name), std::ios::binary) << script;
+    // A big seed would raise libFuzzer's input length limit (-max_len defaults to the largest
+    // seed) for every input; the script of a big recording stays small.
+    if (recorded.size() < kMaxRecording) {
+      std::ofstream(dir / ("R-" + name), std::ios::binary) << 'R' << recorded;
+      std::printf("%s: script %zu bytes, recording %zu bytes\n", name.c_str(), script.size(),
+                  recorded.size() + 1);
+    } else {
+      std::printf("%s: script %zu bytes (recording of %zu bytes not kept)\n", name.c_str(),
+                  script.size(), recorded.size() + 1);
+    }
+    ++n;
+  }
+  std::printf("wrote %d seeds to %s\n", 2 * n, dir.c_str());
+  std::fflush(stdout);
+  std::_Exit(0);  // the daemon (worker thread, event loop) is never torn down
+}
+
+}  // namespace
+
+}  // namespace hashmatch::fuzz
+
+extern "C" int LLVMFuzzerInitialize(int*, char***) {
+  // The daemon's logs (a warning per malformed input) would drown libFuzzer's output.
+  // HASHMATCH_DAEMON_FUZZ_LOG=1 keeps them, to see what an input does.
+  const char* log = std::getenv("HASHMATCH_DAEMON_FUZZ_LOG");
+  hashmatch::daemon::SetMinLogLevel(log != nullptr && log[0] == '1' ? "info" : "off");
+  hashmatch::fuzz::FuzzDaemon::Get();
+  if (const char* dir = std::getenv("HASHMATCH_DAEMON_FUZZ_WRITE_SEEDS")) {
+    hashmatch::fuzz::WriteSeeds(dir);
+  }
+  return 0;
+}
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size == 0) return 0;
+  const std::span<const uint8_t> rest(data + 1, size - 1);
+  if (data[0] & 1) {
+    hashmatch::fuzz::RunScript(rest);
+  } else {
+    hashmatch::fuzz::RunRaw(rest);
+  }
+  return 0;
+}

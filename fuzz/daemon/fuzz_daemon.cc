@@ -1,0 +1,213 @@
+#include "fuzz_daemon.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "hashmatch/daemon/config.h"
+
+namespace hashmatch::fuzz {
+
+namespace {
+
+// The limits are small so that inputs of a few kilobytes reach every one of them, and so that
+// one input stays fast under ASan (a 64 KiB image of at most 65,536 pixels, 64-record pages).
+constexpr const char* kLimits = R"([limits]
+max_message_bytes = 262144
+max_nesting = 16
+max_inflight_bytes = 131072
+max_batch = 256
+max_hashes_per_query = 16
+max_images = 4
+max_image_bytes = 65536
+max_image_pixels = 65536
+max_page_records = 64
+max_hits_per_query = 8
+max_connections = 4
+max_queued_calls = 16
+call_deadline_ms = 2000
+auth_timeout_ms = 2000
+auth_failure_delay_ms = 1
+)";
+
+std::filesystem::path MakeTempDir() {
+  // tmpfs when there is one: the store fsyncs every transaction, and inputs re-create sets.
+  std::string base = "/tmp";
+  if (const char* d = getenv("HASHMATCH_FUZZ_TMPDIR")) {
+    base = d;
+  } else if (access("/dev/shm", W_OK) == 0) {
+    base = "/dev/shm";
+  }
+  std::string tmpl = base + "/hashmatch-daemon-fuzz-XXXXXX";
+  if (mkdtemp(tmpl.data()) == nullptr) {
+    std::perror("daemon fuzz: mkdtemp");
+    std::abort();
+  }
+  return tmpl;
+}
+
+std::filesystem::path g_dir;  // removed at exit
+void RemoveDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(g_dir, ec);
+}
+
+[[noreturn]] void Die(const std::string& what) {
+  std::fprintf(stderr, "daemon fuzz: %s\n", what.c_str());
+  std::abort();
+}
+
+}  // namespace
+
+std::string BaselineKey(const BaselineSet& s, int i) {
+  return std::string(s.name) + "-" + std::to_string(i);
+}
+
+std::vector<uint8_t> BaselineCode(const BaselineSet& s, int i) {
+  // The suppress set holds pdq's first codes, so a query for them is suppressed.
+  uint32_t seed = s.suppress ? uint32_t(i) : uint32_t(i) + 977u * uint32_t(s.signal) + 17u;
+  std::vector<uint8_t> code(GetSignalInfo(s.signal).code_bytes);
+  for (uint8_t& b : code) {  // xorshift: busy, non-degenerate codes
+    seed ^= seed << 13;
+    seed ^= seed >> 17;
+    seed ^= seed << 5;
+    seed += 0x9e3779b9u;
+    b = uint8_t(seed >> 11);
+  }
+  return code;
+}
+
+FuzzDaemon& FuzzDaemon::Get() {
+  static FuzzDaemon* daemon = new FuzzDaemon();
+  return *daemon;
+}
+
+FuzzDaemon::FuzzDaemon() {
+  dir_ = MakeTempDir();
+  g_dir = dir_;
+  std::atexit(RemoveDir);
+
+  // The config goes through the daemon's own parser (tokens as digests, roles checked).
+  std::string text = "[server]\nstore = " + (dir_ / "store").string() +
+                     "\ncreate_store = true\nworkers = 1\nmatch_threads = 1\n" + kLimits +
+                     "[tokens]\nops = " + daemon::TokenDigestHex(kAdminToken) + " admin\n" +
+                     "scanner = " + daemon::TokenDigestHex(kScanToken) + " scan\n" +
+                     "syncer = " + daemon::TokenDigestHex(kSyncToken) + " sync:pdq\n";
+  auto config = daemon::ParseConfig(text, "fuzz.conf", dir_);
+  if (!config.ok()) Die("config: " + config.status().ToString());
+  config->listen.clear();  // no listener: connections come from Serve
+
+  io_ = std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
+  state_ = std::make_unique<daemon::ServiceState>(std::move(config.value()),
+                                                  io_->provider->getTimer());
+  StoreOptions options;
+  options.create_if_missing = true;
+  auto store = HashSetStore::Open(dir_ / "store", options);
+  if (!store.ok()) Die("store: " + store.status().ToString());
+  store_ = std::shared_ptr<HashSetStore>(std::move(store.value()));
+  BuildBaseline();
+  state_->SetStore(store_);
+  server_ = std::make_unique<daemon::Server>(*state_, *io_);
+}
+
+void FuzzDaemon::BuildBaseline() {
+  const std::vector<Built> prev = std::move(built_);
+  built_.clear();
+  for (const BaselineSet& s : kBaselineSets) {
+    auto existing = store_->GetSet(s.name);
+    if (existing.ok()) {
+      // Still as built: keep it.
+      bool same = false;
+      for (const Built& b : prev) {
+        same |= b.name == s.name && b.id == existing->id && b.version == existing->version;
+      }
+      if (same) {
+        built_.push_back({s.name, existing->id, existing->version});
+        continue;
+      }
+      if (Status st = store_->DropSet(s.name); !st.ok()) Die("drop: " + st.ToString());
+    }
+    SetConfig config;
+    config.name = s.name;
+    config.signal = s.signal;
+    config.threshold = s.threshold;
+    config.kind = s.suppress ? SetKind::kSuppress : SetKind::kMatch;
+    if (Status st = store_->CreateSet(config); !st.ok()) Die("create: " + st.ToString());
+    ImportPage page;
+    for (int i = 0; i < s.entries; ++i) {
+      EntryRecord r;
+      r.key = BaselineKey(s, i);
+      r.signal = s.signal;
+      r.code = BaselineCode(s, i);
+      r.classification = i % 2 ? "A1" : "B2";
+      r.tags = {"fuzz", "t" + std::to_string(i)};
+      r.source_time = 1700000000 + i;
+      page.records.push_back(std::move(r));
+    }
+    page.checkpoint = Checkpoint{std::string("cp-") + s.name};
+    auto applied = store_->ApplyPage(s.name, page);
+    if (!applied.ok()) Die("apply: " + applied.status().ToString());
+    auto info = store_->GetSet(s.name);
+    if (!info.ok()) Die("get: " + info.status().ToString());
+    built_.push_back({s.name, info->id, info->version});
+  }
+}
+
+bool FuzzDaemon::Idle() const {
+  return server_->open_connections() == 0 && state_->inflight.load() == 0;
+}
+
+bool FuzzDaemon::Pump(kj::FunctionParam<bool()> done,
+                      std::chrono::steady_clock::time_point until) {
+  kj::Timer& timer = state_->timer();
+  for (;;) {
+    io_->waitScope.poll();
+    if (done()) return true;
+    if (state_->inflight.load() == 0) return false;  // nothing will change by waiting
+    if (std::chrono::steady_clock::now() >= until) return false;
+    timer.afterDelay(1 * kj::MILLISECONDS).wait(io_->waitScope);
+  }
+}
+
+void FuzzDaemon::Settle(std::chrono::steady_clock::time_point until, const char* what) {
+  kj::Timer& timer = state_->timer();
+  for (;;) {
+    io_->waitScope.poll();
+    if (Idle()) break;
+    if (std::chrono::steady_clock::now() >= until) {
+      Die(std::string(what) + ": the daemon did not finish the connection in time (" +
+          std::to_string(server_->open_connections()) + " connections open, " +
+          std::to_string(state_->inflight.load()) + " calls in flight)");
+    }
+    timer.afterDelay(1 * kj::MILLISECONDS).wait(io_->waitScope);
+  }
+  // A job a cancelled call left running on the (single) worker: a job queued behind it runs
+  // when it has finished.
+  state_->pool().Run<int>([] { return 0; }).wait(io_->waitScope);
+  ResetStore();
+}
+
+void FuzzDaemon::ResetStore() {
+  const std::vector<SetInfo> sets = store_->ListSets();
+  bool changed = sets.size() != built_.size();
+  for (const SetInfo& s : sets) {
+    bool same = false;
+    for (const Built& b : built_) {
+      same |= b.name == s.config.name && b.id == s.id && b.version == s.version;
+    }
+    changed |= !same;
+    if (!same) {
+      bool baseline = false;
+      for (const BaselineSet& b : kBaselineSets) baseline |= s.config.name == b.name;
+      // A set an input created goes; a baseline set is rebuilt below.
+      if (!baseline) {
+        if (Status st = store_->DropSet(s.config.name); !st.ok()) Die("drop: " + st.ToString());
+      }
+    }
+  }
+  if (changed) BuildBaseline();
+}
+
+}  // namespace hashmatch::fuzz

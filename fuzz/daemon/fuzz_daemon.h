@@ -1,0 +1,92 @@
+// The in-process hashmatchd the message-handling fuzz target talks to: the daemon's real
+// ServiceState (worker pool, token table, limits) and Server over a small store in a temporary
+// directory, and one kj event loop. Each fuzz input becomes one connection: Server::Serve gets one
+// end of an in-memory pipe (the same code path as an accepted socket), the fuzzer drives the other.
+//
+// Inputs do not leak state into each other: after every input the store is put back to its
+// baseline (the sets below, re-created when an input changed them), so a finding replays alone.
+#pragma once
+
+#include <kj/async-io.h>
+#include <kj/function.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "hashmatch/core/signal_type.h"
+#include "server.h"
+#include "service_state.h"
+
+namespace hashmatch::fuzz {
+
+// The tokens the fuzz daemon knows, as a client presents them.
+inline constexpr const char* kAdminToken = "fuzz-admin-token";
+inline constexpr const char* kScanToken = "fuzz-scan-token";
+inline constexpr const char* kSyncToken = "fuzz-sync-token";  // sync:pdq
+
+// The baseline store: its sets, and the codes of their entries (the scripted mode queries them).
+struct BaselineSet {
+  const char* name;
+  SignalType signal;
+  uint32_t threshold;
+  bool suppress;
+  int entries;
+};
+inline constexpr BaselineSet kBaselineSets[] = {
+    {"pdq", SignalType::kPdq, 31, false, 8},
+    {"md5", SignalType::kMd5, 0, false, 4},
+    {"dh", SignalType::kDHash64, 8, false, 4},
+    {"allow", SignalType::kPdq, 10, true, 2},  // a suppress set holding pdq's first two codes
+};
+// Entry i of set `s`: its key and code (deterministic).
+std::string BaselineKey(const BaselineSet& s, int i);
+std::vector<uint8_t> BaselineCode(const BaselineSet& s, int i);
+
+class FuzzDaemon {
+ public:
+  // Created on first use (store, config, event loop); never destroyed (LeakSanitizer sees it as
+  // reachable), its directory removed at exit.
+  static FuzzDaemon& Get();
+
+  kj::WaitScope& wait_scope() { return io_->waitScope; }
+  daemon::ServiceState& state() { return *state_; }
+  daemon::Server& server() { return *server_; }
+
+  // Runs the event loop until done() holds or nothing is left to do (no call being served and
+  // nothing runnable), or until `until`. While calls are served (worker pool, timers) it waits in
+  // 1 ms steps. Returns done().
+  bool Pump(kj::FunctionParam<bool()> done, std::chrono::steady_clock::time_point until);
+
+  // True when no connection is open and no call is being served.
+  bool Idle() const;
+
+  // After an input: waits (up to `until`) for every connection to close and every call to end,
+  // and aborts with a message when they do not (a hang is a finding); then waits for the worker
+  // and puts the store back to its baseline.
+  void Settle(std::chrono::steady_clock::time_point until, const char* what);
+
+ private:
+  FuzzDaemon();
+  void BuildBaseline();
+  void ResetStore();
+
+  std::filesystem::path dir_;
+  std::unique_ptr<kj::AsyncIoContext> io_;
+  std::unique_ptr<daemon::ServiceState> state_;
+  std::unique_ptr<daemon::Server> server_;
+  std::shared_ptr<HashSetStore> store_;
+  // name, id, version of each baseline set as last built.
+  struct Built {
+    std::string name;
+    uint32_t id;
+    uint64_t version;
+  };
+  std::vector<Built> built_;
+};
+
+}  // namespace hashmatch::fuzz
