@@ -83,7 +83,7 @@ std::string ListLine(const ScanItemResult& item) {
 Result<ScanSummary> RunScanJob(const StoreSnapshot& store, std::span<const ScanInput> inputs,
                                const ScanJobOptions& options, const ScanJobFiles& files) {
   if (files.out.empty()) return Status::InvalidArgument("the scan needs an output file");
-  Env* env = Env::Default();
+  Env* env = options.env ? options.env : Env::Default();
   const uint64_t fingerprint = scan_internal::Fingerprint(inputs, options, files);
 
   ScanCheckpoint cp;

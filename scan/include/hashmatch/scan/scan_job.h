@@ -29,6 +29,7 @@
 #include <span>
 
 #include "hashmatch/core/status.h"
+#include "hashmatch/hashsets/env.h"
 #include "hashmatch/hashsets/hash_set_store.h"
 #include "hashmatch/scan/scan.h"
 
@@ -48,6 +49,9 @@ struct ScanJobOptions {
   // never thrown away by accident.
   bool resume = false;
   double checkpoint_interval_s = 1.0;  // each checkpoint costs an fsync of every output file
+  // The file layer for the outputs and the checkpoint (hashsets/env.h); nullptr: Env::Default().
+  // Tests put a fault-injecting Env here to cut the power at every fsync and rename.
+  Env* env = nullptr;
   // Called after each item is written, with the item and the counters so far (cumulative over
   // resumes), in item order, on one thread at a time. For progress bars and error reports.
   std::function<void(const ScanItemResult& item, const ScanSummary& so_far)> progress;
