@@ -1,8 +1,8 @@
 // libFuzzer target: arbitrary bytes through the whole image path a scanner runs on uploads. The
 // EXIF reader on the raw bytes, then DecodeImage (orientation applied, so the remap runs whenever
 // a decodable input carries an Orientation tag), then PDQ: Hash and HashDihedral, alternating the
-// 512 path. Any crash, sanitizer report, leak, timeout or out-of-memory is a bug: DecodeImage must
-// turn every bad input into a Status.
+// 512 path; and the PDQ fast path's own decoder on the same bytes. Any crash, sanitizer report,
+// leak, timeout or out-of-memory is a bug: DecodeImage must turn every bad input into a Status.
 //
 // The pixel limit is 4 M pixels (the library's default is 100 M) so that a header claiming a huge
 // size is refused before allocation instead of spending the fuzzer's memory budget; the limit
@@ -26,6 +26,18 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   hashmatch::DecodeOptions decode;
   decode.max_pixels = 4'000'000;
   decode.apply_exif_orientation = true;
+
+  // The PDQ fast path has its own JPEG decoder (reduced scale, Y plane only, progressive scans
+  // left out through a scan parser and a byte-range source): a hash or a Status for any bytes.
+  hashmatch::PdqOptions fast;
+  fast.fast = true;
+  hashmatch::DecodeOptions fast_decode = decode;
+  fast_decode.apply_exif_orientation = (size & 2) != 0;
+  auto fast_hash = hasher.HashBytes(bytes, fast_decode, fast);
+  if (fast_hash.ok() && (fast_hash->pdq[0].quality < 0 || fast_hash->pdq[0].quality > 100)) {
+    __builtin_trap();
+  }
+
   auto image = hashmatch::DecodeImage(bytes, decode);
   if (!image.ok()) return 0;
   const hashmatch::Image& im = *image;
