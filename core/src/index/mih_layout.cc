@@ -83,18 +83,17 @@ double EstimateFlatNs(size_t num_codes, size_t code_bytes, size_t batch_queries)
 int ChooseNumTables(size_t num_codes, size_t code_bytes, uint32_t expected_radius) {
   const size_t bits = code_bytes * 8;
   const int lo = std::max<int>(2, int((bits + kMaxSubstringBits - 1) / kMaxSubstringBits));
-  // Each table costs about 6-7 bytes per code (a row number and its share of bucket blocks):
-  // past 16 the probe savings no longer pay for it. Memory is a cost too, so among the plans
-  // within 10% of the fastest estimate, the one with the fewest tables wins (at 100M codes and
-  // d = 31: m = 8 at an estimated +4% time instead of m = 9, 94 instead of 100 bytes per code).
+  // More tables cost 5 bytes per code each; past 16 the probe savings no longer pay for it.
   const int hi = std::max(lo, std::min<int>(16, int(bits / 8)));
-  std::vector<double> ns;
-  for (int m = lo; m <= hi; ++m) {
-    ns.push_back(EstimateProbeNs(num_codes, Geometry(num_codes, bits, m), expected_radius));
-  }
-  const double fastest = *std::min_element(ns.begin(), ns.end());
   int best = lo;
-  while (ns[size_t(best - lo)] > fastest * 1.10) ++best;
+  double best_ns = 0;
+  for (int m = lo; m <= hi; ++m) {
+    const double ns = EstimateProbeNs(num_codes, Geometry(num_codes, bits, m), expected_radius);
+    if (m == lo || ns < best_ns * 0.97) {  // prefer fewer tables unless clearly faster
+      best = m;
+      best_ns = ns;
+    }
+  }
   return best;
 }
 
