@@ -3,7 +3,7 @@
 // the time from a cold page cache to a steady query rate after loading the saved index file.
 //
 //   index_scale_bench [--n 100000000] [--radius 31] [--queries 1000] [--threads 2]
-//                     [--oracle 8] [--dir /tmp/hm-scale] [--keep-file 0]
+//                     [--oracle 8] [--dir /tmp/hm-scale] [--keep-file 0] [--tables m]
 //
 // Data: uniform random 256-bit codes (MIH's worst case: no structure to exploit), each query
 // with planted neighbours at every distance 0..radius. Exactness: every planted neighbour must
@@ -71,6 +71,7 @@ struct Args {
   size_t oracle = 8;
   std::string dir = "/tmp/hm-scale";
   bool keep_file = false;
+  int tables = 0;  // 0: the planner's choice
 };
 
 // Single queries on one thread: returns queries per CPU second; counts planted neighbours found.
@@ -106,6 +107,7 @@ double SingleRate(const StaticIndex& index, const std::vector<uint8_t>& queries,
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);
   Args a;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string k = argv[i], v = argv[i + 1];
@@ -121,6 +123,8 @@ int main(int argc, char** argv) {
       a.oracle = std::stoull(v);
     else if (k == "--dir")
       a.dir = v;
+    else if (k == "--tables")
+      a.tables = std::stoi(v);
     else if (k == "--keep-file")
       a.keep_file = v != "0";
     else {
@@ -172,6 +176,7 @@ int main(int argc, char** argv) {
   MihOptions mo;
   mo.expected_radius = a.radius;
   mo.max_threads = a.threads;
+  mo.num_tables = a.tables;
   const size_t rss_before = RssBytes();
   const double cpu0 = ProcessCpuSeconds();
   t0 = Clock::now();
