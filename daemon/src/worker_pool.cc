@@ -33,16 +33,20 @@ bool WorkerPool::Push(kj::Function<void()> job) {
 
 void WorkerPool::Loop() {
   for (;;) {
-    kj::Function<void()> job;
     {
-      std::unique_lock<std::mutex> lock(mu_);
-      cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
-      if (stopping_) return;
-      job = kj::mv(queue_.front());
-      queue_.pop_front();
-      queued_.store(queue_.size(), std::memory_order_relaxed);
-    }
-    job();
+      kj::Function<void()> job;
+      {
+        std::unique_lock<std::mutex> lock(mu_);
+        cv_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+        if (stopping_) return;
+        job = kj::mv(queue_.front());
+        queue_.pop_front();
+        running_.fetch_add(1, std::memory_order_seq_cst);
+        queued_.store(queue_.size(), std::memory_order_seq_cst);
+      }
+      job();
+    }  // the job is destroyed before it stops counting as running
+    running_.fetch_sub(1, std::memory_order_seq_cst);
   }
 }
 

@@ -48,6 +48,13 @@ class WorkerPool {
   }
 
   size_t queued() const { return queued_.load(std::memory_order_relaxed); }
+  // True when no job is queued or running, and every finished job (its captures, its fulfiller)
+  // has been destroyed. The message-handling fuzz target waits for this between inputs.
+  bool Idle() const {
+    // queued_ first: a worker counts a job as running before it stops counting it as queued.
+    return queued_.load(std::memory_order_seq_cst) == 0 &&
+           running_.load(std::memory_order_seq_cst) == 0;
+  }
   size_t threads() const { return threads_.size(); }
 
  private:
@@ -60,6 +67,7 @@ class WorkerPool {
   std::deque<kj::Function<void()>> queue_;
   bool stopping_ = false;
   std::atomic<size_t> queued_{0};
+  std::atomic<size_t> running_{0};
   std::vector<std::thread> threads_;
 };
 

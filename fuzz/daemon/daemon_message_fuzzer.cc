@@ -98,7 +98,7 @@ void WriteSeeds(const std::filesystem::path& dir) {
   }
   std::printf("wrote %d seeds to %s\n", 2 * n, dir.c_str());
   std::fflush(stdout);
-  std::_Exit(0);  // the daemon (worker thread, event loop) is never torn down
+  std::exit(0);  // the daemon is never torn down; exit removes its directory
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <thread>
 
 #include "hashmatch/daemon/config.h"
 
@@ -159,33 +160,41 @@ bool FuzzDaemon::Idle() const {
   return server_->open_connections() == 0 && state_->inflight.load() == 0;
 }
 
+namespace {
+
+// Between two polls of the event loop while the worker or a timer has work: short, since most
+// calls take well under a millisecond (a kj timer wait would cost a whole one each time).
+void Nap() {
+  std::this_thread::sleep_for(std::chrono::microseconds(50));
+}
+
+}  // namespace
+
 bool FuzzDaemon::Pump(kj::FunctionParam<bool()> done,
                       std::chrono::steady_clock::time_point until) {
-  kj::Timer& timer = state_->timer();
   for (;;) {
     io_->waitScope.poll();
     if (done()) return true;
     if (state_->inflight.load() == 0) return false;  // nothing will change by waiting
     if (std::chrono::steady_clock::now() >= until) return false;
-    timer.afterDelay(1 * kj::MILLISECONDS).wait(io_->waitScope);
+    Nap();
   }
 }
 
 void FuzzDaemon::Settle(std::chrono::steady_clock::time_point until, const char* what) {
-  kj::Timer& timer = state_->timer();
+  // Also wait for the worker: a cancelled call's job may still run, and its frees must happen
+  // within this input for libFuzzer's malloc/free balance (a leak check otherwise follows).
   for (;;) {
     io_->waitScope.poll();
-    if (Idle()) break;
+    if (Idle() && state_->pool().Idle()) break;
     if (std::chrono::steady_clock::now() >= until) {
       Die(std::string(what) + ": the daemon did not finish the connection in time (" +
           std::to_string(server_->open_connections()) + " connections open, " +
-          std::to_string(state_->inflight.load()) + " calls in flight)");
+          std::to_string(state_->inflight.load()) + " calls in flight, worker " +
+          (state_->pool().Idle() ? "idle)" : "busy)"));
     }
-    timer.afterDelay(1 * kj::MILLISECONDS).wait(io_->waitScope);
+    Nap();
   }
-  // A job a cancelled call left running on the (single) worker: a job queued behind it runs
-  // when it has finished.
-  state_->pool().Run<int>([] { return 0; }).wait(io_->waitScope);
   ResetStore();
 }
 
