@@ -12,6 +12,28 @@ bool JpegScan::Has(uint8_t id) const {
   return false;
 }
 
+namespace {
+
+// libjpeg's refusals of a progressive scan header (jdmarker.c get_sos, jdphuff.c start_pass):
+// length 2 * Ns + 6, every component in the frame and none twice, and the progression
+// parameters. Single-component scans only (an interleaved scan also has an MCU size limit).
+bool HeaderOk(const JpegScanLayout& layout, const JpegScan& s, size_t seg_len) {
+  if (s.components != 1 || seg_len != size_t(1 + 2 * s.components + 3)) return false;
+  for (int c = 0; c < s.components; ++c) {
+    bool in_frame = false;
+    for (int f = 0; f < layout.frame_components; ++f) in_frame |= layout.frame_ids[f] == s.ids[c];
+    if (!in_frame) return false;
+    for (int e = 0; e < c; ++e) {
+      if (s.ids[e] == s.ids[c]) return false;
+    }
+  }
+  if (s.ss == 0 ? s.se != 0 : (s.ss > s.se || s.se > 63)) return false;
+  if (s.ah != 0 && s.al != s.ah - 1) return false;
+  return s.al <= 13;
+}
+
+}  // namespace
+
 void ParseJpegScans(std::span<const uint8_t> bytes, int max_scans, JpegScanLayout* out) {
   *out = JpegScanLayout{};
   const uint8_t* d = bytes.data();
@@ -36,6 +58,14 @@ void ParseJpegScans(std::span<const uint8_t> bytes, int max_scans, JpegScanLayou
     const uint8_t* seg = d + m + 3;  // after the length
     const size_t seg_len = length - 2;
     if (code == 0xC2) out->progressive_huffman = true;
+    const bool sof = code >= 0xC0 && code <= 0xCF && code != 0xC4 && code != 0xC8 && code != 0xCC;
+    if (sof && seg_len >= 6) {
+      const int nf = seg[5];
+      if (nf <= 10 && seg_len >= size_t(6 + 3 * nf)) {
+        out->frame_components = nf;
+        for (int c = 0; c < nf; ++c) out->frame_ids[c] = seg[6 + 3 * c];
+      }
+    }
     // Only progressive streams have scans worth skipping: the others stop at their first SOS.
     if (code == 0xDA && !out->progressive_huffman) return;
     if (code != 0xDA) {
@@ -58,6 +88,7 @@ void ParseJpegScans(std::span<const uint8_t> bytes, int max_scans, JpegScanLayou
     s.se = seg[2 + 2 * ns];
     s.ah = seg[3 + 2 * ns] >> 4;
     s.al = seg[3 + 2 * ns] & 15;
+    s.header_ok = HeaderOk(*out, s, seg_len);
     // Entropy-coded data runs to the first 0xFF that is neither a stuffed 0xFF00 nor RSTn.
     size_t j = m + 1 + length;
     s.end = n;
@@ -85,7 +116,7 @@ void MarkSkippableScans(JpegScanLayout* layout, uint8_t y_id, int max_zigzag) {
   for (size_t i = 0; i < layout->scans.size(); ++i) {
     JpegScan& s = layout->scans[i];
     s.skip = false;
-    if (i == 0) continue;
+    if (i == 0 || !s.header_ok) continue;
     if (!s.Has(y_id)) {
       s.skip = true;
       continue;

@@ -21,12 +21,19 @@ struct JpegScan {
   int components = 0;
   uint8_t ids[4] = {};  // component ids, as in the SOS header
   int ss = 0, se = 0, ah = 0, al = 0;
+  // The header passes the checks with which libjpeg would refuse the scan (length, component ids
+  // of the frame and not repeated, progression parameters), and has one component. Only such
+  // scans are ever left out: a malformed one reaches libjpeg, which fails on it as the exact path
+  // does.
+  bool header_ok = false;
   bool skip = false;  // MarkSkippableScans
   bool Has(uint8_t id) const;
 };
 
 struct JpegScanLayout {
   bool progressive_huffman = false;  // SOF2
+  int frame_components = 0;          // from the SOF (up to 10, libjpeg's limit)
+  uint8_t frame_ids[10] = {};
   std::vector<JpegScan> scans;
   bool scans_over_limit = false;  // more than `max_scans` SOS markers: parsing stopped there
 };
@@ -38,12 +45,12 @@ void ParseJpegScans(std::span<const uint8_t> bytes, int max_scans, JpegScanLayou
 
 // Marks (JpegScan::skip) the scans of a progressive JPEG that can be left out when only component
 // `y_id` is decoded, and of it only the coefficients of zigzag index <= max_zigzag: scans without
-// that component (chroma), AC scans whose band starts above max_zigzag, and successive-
-// approximation refinements (Ah > 0) of any coefficient whose earlier scan was left out: a
-// refinement's bits are read against the coefficients already decoded (correction bits only for
-// the nonzero ones), so it must see all of them or none. A refinement of a kept band is kept
-// (it carries that band's low bits). The first scan is always kept (libjpeg's header reading ends
-// inside it).
+// that component (chroma; single-component scans with a well-formed header only), AC scans whose
+// band starts above max_zigzag, and successive- approximation refinements (Ah > 0) of any
+// coefficient whose earlier scan was left out: a refinement's bits are read against the
+// coefficients already decoded (correction bits only for the nonzero ones), so it must see all of
+// them or none. A refinement of a kept band is kept (it carries that band's low bits). The first
+// scan is always kept (libjpeg's header reading ends inside it).
 void MarkSkippableScans(JpegScanLayout* layout, uint8_t y_id, int max_zigzag);
 
 }  // namespace hashmatch::image_internal

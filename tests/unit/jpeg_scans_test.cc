@@ -108,6 +108,7 @@ TEST(JpegScans, RefinementOfACompleteBandIsKept) {
     s.components = 1;
     s.ids[0] = 1;
     s.ss = ss, s.se = se, s.ah = ah, s.al = al;
+    s.header_ok = true;
     return s;
   };
   layout.scans = {scan(0, 0, 0, 0), scan(1, 5, 0, 1), scan(6, 63, 0, 1), scan(1, 5, 1, 0),
@@ -192,6 +193,47 @@ TEST(JpegScans, DamagedStreams) {
       (void)DecodeJpegLuma(bad, DecodeOptions{}, JpegLumaRequest{}, &luma, &info);
     }
     bad[i] = keep;
+  }
+}
+
+// A malformed header in a scan the fast path would leave out (here the first Cr scan): the scan is
+// kept, so libjpeg refuses the stream on the fast path exactly as on the exact path.
+TEST(JpegScans, MalformedSkippableScanStillRefused) {
+  const auto jpeg = Progressive(320, 240);
+  JpegScanLayout layout;
+  ParseJpegScans(jpeg, 256, &layout);
+  ASSERT_EQ(layout.scans.size(), 10u);
+  for (const JpegScan& s : layout.scans) EXPECT_EQ(s.header_ok, s.components == 1);
+  const size_t cr = layout.scans[2].begin;
+  ASSERT_EQ(jpeg[cr + 4], 1);  // Ns
+  struct Damage {
+    size_t at;
+    uint8_t value;
+    const char* what;
+  };
+  const Damage damages[] = {
+      {cr + 5, 9, "component id not in the frame"},
+      {cr + 8, 0, "Se below Ss"},
+      {cr + 8, 64, "Se past 63"},
+      {cr + 9, 0x31, "Ah without Al = Ah - 1"},
+  };
+  std::vector<float> luma;
+  for (const Damage& d : damages) {
+    SCOPED_TRACE(d.what);
+    std::vector<uint8_t> bad = jpeg;
+    bad[d.at] = d.value;
+    JpegScanLayout l;
+    ParseJpegScans(bad, 256, &l);
+    ASSERT_EQ(l.scans.size(), 10u);
+    EXPECT_FALSE(l.scans[2].header_ok);
+    MarkSkippableScans(&l, l.scans[0].ids[0], 5);
+    EXPECT_FALSE(l.scans[2].skip);
+    auto exact = DecodeJpeg(bad, DecodeOptions{});
+    JpegLuma info;
+    const Status fast = DecodeJpegLuma(bad, DecodeOptions{}, JpegLumaRequest{}, &luma, &info);
+    ASSERT_FALSE(exact.ok());
+    ASSERT_FALSE(fast.ok());
+    EXPECT_EQ(fast.code(), exact.status().code());
   }
 }
 
