@@ -8,6 +8,7 @@
 //   gpu_check --step peaks    device roofs: copy and read bandwidth, XOR+popcount rate
 //   gpu_check --step verify [--n N]   GPU == oracle: full at small N (resident and streamed),
 //                             sampled queries at N (random and clustered data)
+//   --require-gpu             a step that needs a GPU fails (instead of skipping) without one
 //   gpu_check --step bench --n N      QPS, popcount rate and bandwidth for batches 1, 8, 1000,
 //                             10000 and d = 31, 64 (PDQ-sized codes), plus k-NN (k = 10)
 //
@@ -31,6 +32,7 @@ using namespace hashmatch::gpu;
 namespace {
 
 int g_failures = 0;
+bool g_require_gpu = false;  // --require-gpu: a missing device is a failure (the bench script)
 
 void Fail(const std::string& what) {
   std::printf("FAIL: %s\n", what.c_str());
@@ -221,6 +223,7 @@ bool GpuVisible(DeviceInfo* info) {
   }
   if (!info->present) {
     std::printf("no GPU visible (%s): GPU steps skipped\n", why.c_str());
+    if (g_require_gpu) Fail("--require-gpu given and no GPU visible");
     return false;
   }
   std::printf("device: %s, sm_%d%d, %d SMs, %.1f GiB (%.1f GiB free)\n", info->name.c_str(),
@@ -380,7 +383,9 @@ int main(int argc, char** argv) {
   size_t n = 10'000'000;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
-    if (a == "--step" && i + 1 < argc) {
+    if (a == "--require-gpu") {
+      g_require_gpu = true;
+    } else if (a == "--step" && i + 1 < argc) {
       step = argv[++i];
     } else if (a == "--n" && i + 1 < argc) {
       char* end = nullptr;
@@ -390,7 +395,8 @@ int main(int argc, char** argv) {
         return 2;
       }
     } else {
-      std::fprintf(stderr, "usage: gpu_check [--step cpu|peaks|verify|bench] [--n N]\n");
+      std::fprintf(stderr,
+                   "usage: gpu_check [--step cpu|peaks|verify|bench] [--n N] [--require-gpu]\n");
       return 2;
     }
   }
