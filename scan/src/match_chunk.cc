@@ -172,7 +172,9 @@ std::vector<ScanItemResult> HashAndMatch(const StoreSnapshot& store, const Match
       continue;
     }
     for (size_t q = 0; q < owner.size(); ++q) {
-      const auto [i, d] = owner[q];
+      // Not a structured binding: clang 14 (the fuzz build) cannot capture one in a lambda.
+      const size_t i = owner[q].first;
+      const int d = owner[q].second;
       ScanItemResult& r = out[i];
       const QueryMatches& qm = m->queries[q];
       r.truncated = r.truncated || qm.truncated;
