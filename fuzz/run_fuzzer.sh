@@ -5,6 +5,8 @@
 # input is written to WORK/artifacts/ and named in the output.
 #
 #   run_fuzzer.sh FUZZER WORK SECONDS SEED_DIR [SHARED_DIR]
+#
+# FUZZ_FLAGS adds libFuzzer flags for one target (e.g. FUZZ_FLAGS=-entropic=0).
 set -euo pipefail
 fuzzer=$1 work=$2 seconds=$3 seeds=$4 shared=${5:-}
 mkdir -p "$work/corpus" "$work/artifacts"
@@ -12,12 +14,12 @@ dirs=("$work/corpus" "$seeds")
 for d in formats bad-images misc-images; do
   if [ -n "$shared" ] && [ -d "$shared/pdq-reference/$d" ]; then dirs+=("$shared/pdq-reference/$d"); fi
 done
-echo "fuzz: $(basename "$fuzzer") for ${seconds} s over ${dirs[*]}"
+echo "fuzz: $(basename "$fuzzer") ${FUZZ_FLAGS:+$FUZZ_FLAGS }for ${seconds} s over ${dirs[*]}"
 start=$(date +%s)
 set +e
 UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
   ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1} \
-  "$fuzzer" -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
+  "$fuzzer" ${FUZZ_FLAGS:-} -max_total_time="$seconds" -rss_limit_mb=2048 -timeout=10 -print_final_stats=1 \
   -artifact_prefix="$work/artifacts/" "${dirs[@]}" >"$work/last-run.log" 2>&1
 rc=$?
 set -e

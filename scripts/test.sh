@@ -62,12 +62,13 @@ if [ "${HASHMATCH_SKIP_SANITIZERS:-0}" != 1 ]; then
 fi
 
 if [ "${HASHMATCH_SKIP_FUZZ:-0}" != 1 ]; then
-  # decode+hash under libFuzzer (clang, ASan+UBSan) for HASHMATCH_FUZZ_SECONDS (60): fails on any
-  # crash, report, timeout or OOM. The fuzz build holds only core and the fuzzers.
+  # decode+hash, the importers and hashmatchd's message handling under libFuzzer (clang,
+  # ASan+UBSan) for HASHMATCH_FUZZ_SECONDS (60) each: fails on any crash, report, timeout or OOM.
+  # The fuzz build holds core, hashsets, the daemon (for fuzz/daemon/) and the fuzzers.
   phase "fuzz build (clang)" \
     configure_and_build build/fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang \
     -DCMAKE_CXX_COMPILER=clang++ -DHASHMATCH_BUILD_FUZZERS=ON -DHASHMATCH_BUILD_TESTS=OFF \
-    -DHASHMATCH_BUILD_BENCH=OFF -DHASHMATCH_BUILD_CLI=OFF -DHASHMATCH_BUILD_DAEMON=OFF \
+    -DHASHMATCH_BUILD_BENCH=OFF -DHASHMATCH_BUILD_CLI=OFF -DHASHMATCH_BUILD_DAEMON=ON \
     -DHASHMATCH_BUILD_PYTHON=OFF \
     -DHASHMATCH_FUZZ_SECONDS="${HASHMATCH_FUZZ_SECONDS:-60}"
   phase "fuzz run" run_ctest build/fuzz -L fuzz -V

@@ -21,7 +21,10 @@
 #include <filesystem>
 #include <fstream>
 #include <span>
+#include <utility>
+#include <vector>
 
+#include "access.h"
 #include "fuzz_daemon.h"
 #include "log.h"
 #include "script_seeds.h"
@@ -38,8 +41,42 @@ kj::Promise<void> Drain(kj::AsyncIoStream& s, kj::byte* buf, size_t size) {
   });
 }
 
+// HASHMATCH_DAEMON_FUZZ_TRACE=1: after a raw input, the calls each method got and failed.
+void TraceCalls(const std::vector<std::pair<uint64_t, uint64_t>>& before) {
+  daemon::Stats& stats = FuzzDaemon::Get().state().stats();
+  const auto table = daemon::AccessTable();
+  for (size_t i = 0; i < table.size(); ++i) {
+    const uint64_t calls = stats.methods[i].calls.load() - before[i].first;
+    const uint64_t errors = stats.methods[i].errors.load() - before[i].second;
+    if (calls > 0) {
+      std::fprintf(stderr, "  %.*s: %llu calls, %llu failed\n", int(table[i].method.size()),
+                   table[i].method.data(), (unsigned long long)calls,
+                   (unsigned long long)errors);
+    }
+  }
+}
+
+std::vector<std::pair<uint64_t, uint64_t>> CallCounts() {
+  daemon::Stats& stats = FuzzDaemon::Get().state().stats();
+  std::vector<std::pair<uint64_t, uint64_t>> counts;
+  for (size_t i = 0; i < daemon::AccessTable().size(); ++i) {
+    counts.emplace_back(stats.methods[i].calls.load(), stats.methods[i].errors.load());
+  }
+  return counts;
+}
+
+bool Tracing() {
+  static const bool trace = [] {
+    const char* t = std::getenv("HASHMATCH_DAEMON_FUZZ_TRACE");
+    return t != nullptr && t[0] == '1';
+  }();
+  return trace;
+}
+
 void RunRaw(std::span<const uint8_t> bytes) {
   FuzzDaemon& d = FuzzDaemon::Get();
+  std::vector<std::pair<uint64_t, uint64_t>> before;
+  if (Tracing()) before = CallCounts();
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
   auto pipe = kj::newTwoWayPipe();
   d.server().Serve(kj::mv(pipe.ends[0]), "fuzz-raw");
@@ -68,6 +105,7 @@ void RunRaw(std::span<const uint8_t> bytes) {
     // cannot finish) is dropped with the pipe's end.
   }
   d.Settle(until + std::chrono::seconds(4), "raw input");
+  if (Tracing()) TraceCalls(before);
 }
 
 // HASHMATCH_DAEMON_FUZZ_WRITE_SEEDS=DIR: writes the script seeds (S-*) and their recordings
