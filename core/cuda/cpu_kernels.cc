@@ -23,8 +23,8 @@ namespace {
 
 // Popcount of each 64-bit lane via the nibble table (Mula's method) and a horizontal add.
 __attribute__((target("avx2"))) inline __m256i Popcnt64Avx2(__m256i v) {
-  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1,
-                                         2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
+  const __m256i table = _mm256_setr_epi8(0, 1, 1, 2, 1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4, 0, 1, 1, 2,
+                                         1, 2, 2, 3, 1, 2, 2, 3, 2, 3, 3, 4);
   const __m256i low = _mm256_set1_epi8(0x0f);
   __m256i lo = _mm256_and_si256(v, low);
   __m256i hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), low);
@@ -64,10 +64,8 @@ __attribute__((target("avx2"))) void DistancesAvx2(const uint64_t* query, const 
   DistancesScalar(query, codes, n, words, out);
 }
 
-__attribute__((target("avx512f,avx512vl,avx512vpopcntdq"))) void DistancesAvx512(const uint64_t* query,
-                                                                        const uint64_t* codes,
-                                                                        size_t n, size_t words,
-                                                                        uint32_t* out) {
+__attribute__((target("avx512f,avx512vl,avx512vpopcntdq"))) void DistancesAvx512(
+    const uint64_t* query, const uint64_t* codes, size_t n, size_t words, uint32_t* out) {
   if (words == 4) {
     // Two PDQ codes per 512-bit vector; the tail (odd n) uses a masked load.
     const __m256i q4 = _mm256_loadu_si256(reinterpret_cast<const __m256i*>(query));
@@ -105,7 +103,9 @@ __attribute__((target("avx512f,avx512vl,avx512vpopcntdq"))) void DistancesAvx512
   DistancesScalar(query, codes, n, words, out);
 }
 
-bool HasAvx2() { return __builtin_cpu_supports("avx2"); }
+bool HasAvx2() {
+  return __builtin_cpu_supports("avx2");
+}
 bool HasAvx512Vpopcntdq() {
   return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") &&
          __builtin_cpu_supports("avx512vpopcntdq");
@@ -119,8 +119,12 @@ void DistancesAvx2(const uint64_t* q, const uint64_t* c, size_t n, size_t w, uin
 void DistancesAvx512(const uint64_t* q, const uint64_t* c, size_t n, size_t w, uint32_t* o) {
   DistancesScalar(q, c, n, w, o);
 }
-bool HasAvx2() { return false; }
-bool HasAvx512Vpopcntdq() { return false; }
+bool HasAvx2() {
+  return false;
+}
+bool HasAvx512Vpopcntdq() {
+  return false;
+}
 
 #endif
 

@@ -1,8 +1,9 @@
 // gpu_check: the GPU matcher's self-contained check and benchmark program (needs only the CUDA
 // runtime and the C++ standard library).
 //
-//   gpu_check                 CPU kernel equivalence, then (GPU visible) a small GPU exactness check
-//   gpu_check --step cpu      CPU only: scalar vs AVX2 vs AVX-512 VPOPCNTDQ distances, and the
+//   gpu_check                 CPU kernel equivalence, then (GPU visible) a small GPU exactness
+//   check gpu_check --step cpu      CPU only: scalar vs AVX2 vs AVX-512 VPOPCNTDQ distances, and
+//   the
 //                             scan driver's host logic (caps, overflow passes, chunking, k-NN
 //                             merge) on the CPU backend, against the brute-force oracle
 //   gpu_check --step peaks    device roofs: copy and read bandwidth, XOR+popcount rate
@@ -40,8 +41,7 @@ void Fail(const std::string& what) {
 }
 
 double Now() {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
 struct Data {
@@ -125,8 +125,9 @@ void CheckDistanceKernels() {
         for (size_t q = 0; q < d.nq; ++q) {
           DistancesScalar(&d.queries[q * words], d.codes.data(), n, words, a.data());
           p.fn(&d.queries[q * words], d.codes.data(), n, words, b.data());
-          if (a != b) Fail(std::string(p.name) + " distances differ from scalar, words=" +
-                           std::to_string(words) + " n=" + std::to_string(n));
+          if (a != b)
+            Fail(std::string(p.name) + " distances differ from scalar, words=" +
+                 std::to_string(words) + " n=" + std::to_string(n));
           checked += n;
         }
       }
@@ -169,8 +170,8 @@ void CheckDriver(ScanBackend& be, const Data& d, const std::string& label, bool 
           Fail(label + " range: " + s.message);
           continue;
         }
-        GroupedHits want = OracleRange(d.codes.data(), d.ids.data(), d.n, d.words,
-                                       d.queries.data(), d.nq, r, cap);
+        GroupedHits want =
+            OracleRange(d.codes.data(), d.ids.data(), d.n, d.words, d.queries.data(), d.nq, r, cap);
         Same(got, want, label + " range r=" + std::to_string(r) + " cap=" + std::to_string(cap));
         ++cases;
       }
@@ -283,14 +284,19 @@ void StepVerify(size_t big_n) {
     }
     for (uint32_t r : {31u, 64u}) {
       GroupedHits got, knn;
+      // k-NN's full-radius histogram is the slow kernel (atomics): its batch is the first 100.
+      const size_t knn_nq = 100;
       s = RangeSearch(*be, d.ids.data(), d.queries.data(), d.nq, r, 1000, DriverOptions{}, &got);
-      if (s.ok()) s = Knn(*be, d.ids.data(), d.queries.data(), d.nq, 10, DriverOptions{}, &knn);
+      if (s.ok()) s = Knn(*be, d.ids.data(), d.queries.data(), knn_nq, 10, DriverOptions{}, &knn);
       if (!s.ok()) {
         Fail("large range/knn: " + s.message);
         return;
       }
       size_t bad = 0;
-      for (size_t q = 0; q < d.nq; q += d.nq / 6 + 1) {
+      std::vector<size_t> sample;
+      for (size_t q = 0; q < d.nq; q += d.nq / 6 + 1) sample.push_back(q);
+      for (size_t q = 5; q < knn_nq; q += 17) sample.push_back(q);
+      for (size_t q : sample) {
         GroupedHits want =
             OracleRange(d.codes.data(), d.ids.data(), d.n, 4, &d.queries[q * 4], 1, r, 1000);
         GroupedHits wk = OracleKnn(d.codes.data(), d.ids.data(), d.n, 4, &d.queries[q * 4], 1, 10);
@@ -306,7 +312,7 @@ void StepVerify(size_t big_n) {
           return v;
         };
         if (slice(got) != flat(want) || got.truncated[q] != want.truncated[0] ||
-            slice(knn) != flat(wk))
+            (q < knn_nq && slice(knn) != flat(wk)))
           ++bad;
       }
       if (bad) Fail("large N sampled queries differ: " + std::to_string(bad));
@@ -357,12 +363,13 @@ void StepBench(size_t n, const Peaks& peaks) {
     for (uint32_t r : {31u, 64u}) {
       row("range", batch, r, [&] {
         GroupedHits out;
-        return RangeSearch(*be, d.ids.data(), d.queries.data(), batch, r, 100'000,
-                           DriverOptions{}, &out);
+        return RangeSearch(*be, d.ids.data(), d.queries.data(), batch, r, 100'000, DriverOptions{},
+                           &out);
       });
     }
   }
-  for (size_t batch : {1, 1000}) {
+  // k-NN last: its histogram pass (shared atomics) is the slowest kernel and may hit the limit.
+  for (size_t batch : {1, 8, 100}) {
     row("knn10", batch, 0, [&] {
       GroupedHits out;
       return Knn(*be, d.ids.data(), d.queries.data(), batch, 10, DriverOptions{}, &out);

@@ -17,20 +17,20 @@ GpuStatus CudaError(cudaError_t e, const char* what) {
   if (e == cudaSuccess) return GpuStatus::Ok();
   return GpuStatus::Error(std::string(what) + ": " + cudaGetErrorString(e));
 }
-#define HM_CUDA(call)                                          \
-  do {                                                         \
-    GpuStatus s_ = CudaError((call), #call);                   \
-    if (!s_.ok()) return s_;                                   \
+#define HM_CUDA(call)                        \
+  do {                                       \
+    GpuStatus s_ = CudaError((call), #call); \
+    if (!s_.ok()) return s_;                 \
   } while (0)
 
 // Loads the block's query tile (and radii) into shared memory; returns the tile's size.
 template <int W>
 __device__ uint32_t LoadTile(const uint64_t* __restrict__ queries, uint32_t nq,
-                             const uint32_t* __restrict__ radius, uint64_t (*sq)[W],
-                             uint32_t* sr) {
+                             const uint32_t* __restrict__ radius, uint64_t (*sq)[W], uint32_t* sr) {
   const uint32_t q0 = blockIdx.y * kQueryTile;
   const uint32_t tq = min(static_cast<uint32_t>(kQueryTile), nq - q0);
-  for (uint32_t t = threadIdx.x; t < tq * W; t += blockDim.x) sq[t / W][t % W] = queries[q0 * W + t];
+  for (uint32_t t = threadIdx.x; t < tq * W; t += blockDim.x)
+    sq[t / W][t % W] = queries[q0 * W + t];
   for (uint32_t t = threadIdx.x; t < tq; t += blockDim.x) sr[t] = radius[q0 + t];
   __syncthreads();
   return tq;
@@ -91,17 +91,28 @@ __global__ void __launch_bounds__(kThreads)
   for (int t = threadIdx.x; t < kQueryTile * kBins; t += blockDim.x) sh[t] = 0;
   const uint32_t tq = LoadTile<W>(queries, nq, radius, sq, sr);  // syncs
   const uint32_t q0 = blockIdx.y * kQueryTile;
+  const unsigned lane = threadIdx.x & 31u;
   const uint64_t stride = static_cast<uint64_t>(gridDim.x) * blockDim.x;
-  for (uint64_t i = static_cast<uint64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n;
-       i += stride) {
+  // Warp-uniform loop (as in CollectKernel) so that the warp votes below see every lane.
+  for (uint64_t base = static_cast<uint64_t>(blockIdx.x) * blockDim.x; base < n; base += stride) {
+    const uint64_t i = base + threadIdx.x;
+    const bool valid = i < n;
     uint64_t c[W];
 #pragma unroll
-    for (int w = 0; w < W; ++w) c[w] = codes[static_cast<uint64_t>(w) * n + i];
+    for (int w = 0; w < W; ++w) c[w] = valid ? codes[static_cast<uint64_t>(w) * n + i] : 0;
     for (uint32_t qi = 0; qi < tq; ++qi) {
       uint32_t d = 0;
 #pragma unroll
       for (int w = 0; w < W; ++w) d += __popcll(c[w] ^ sq[qi][w]);
-      if (d <= sr[qi]) atomicAdd(&sh[qi * kBins + d], 1u);
+      const bool in = valid && d <= sr[qi];
+      const unsigned active = __ballot_sync(0xffffffffu, in);
+      if (in) {
+        // Lanes with equal distances add once: random codes pile onto a few bins near bits/2,
+        // and same-address shared atomics serialize.
+        const unsigned peers = __match_any_sync(active, d);
+        if (static_cast<int>(lane) == __ffs(peers) - 1)
+          atomicAdd(&sh[qi * kBins + d], __popc(peers));
+      }
     }
   }
   __syncthreads();
@@ -165,10 +176,10 @@ struct CudaScanBackend::Impl {
   size_t n = 0, words = 0, chunk_rows = 0;
   int sm_count = 1;
   bool streaming = false;
-  std::vector<uint64_t*> resident;        // per chunk, when resident
+  std::vector<uint64_t*> resident;          // per chunk, when resident
   std::vector<std::vector<uint64_t>> host;  // per chunk, word-major, when streaming
-  uint64_t* staging = nullptr;            // one chunk, when streaming
-  size_t staged = SIZE_MAX;               // which chunk `staging` holds
+  uint64_t* staging = nullptr;              // one chunk, when streaming
+  size_t staged = SIZE_MAX;                 // which chunk `staging` holds
   DeviceBuffer<uint64_t> d_queries, d_offsets;
   DeviceBuffer<uint32_t> d_radius, d_counts, d_hist;
   DeviceBuffer<RawHit> d_out;
@@ -201,8 +212,8 @@ struct CudaScanBackend::Impl {
     GpuStatus s = d_queries.Reserve(nq * words);
     if (s.ok()) s = d_radius.Reserve(nq);
     if (!s.ok()) return s;
-    HM_CUDA(cudaMemcpy(d_queries.ptr, queries, nq * words * sizeof(uint64_t),
-                       cudaMemcpyHostToDevice));
+    HM_CUDA(
+        cudaMemcpy(d_queries.ptr, queries, nq * words * sizeof(uint64_t), cudaMemcpyHostToDevice));
     HM_CUDA(cudaMemcpy(d_radius.ptr, radius, nq * sizeof(uint32_t), cudaMemcpyHostToDevice));
     return GpuStatus::Ok();
   }
@@ -231,18 +242,36 @@ struct CudaScanBackend::Impl {
 
 CudaScanBackend::CudaScanBackend(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 CudaScanBackend::~CudaScanBackend() = default;
-size_t CudaScanBackend::words() const { return impl_->words; }
-size_t CudaScanBackend::size() const { return impl_->n; }
+size_t CudaScanBackend::words() const {
+  return impl_->words;
+}
+size_t CudaScanBackend::size() const {
+  return impl_->n;
+}
 size_t CudaScanBackend::num_chunks() const {
   return (impl_->n + impl_->chunk_rows - 1) / impl_->chunk_rows;
 }
-size_t CudaScanBackend::chunk_begin(size_t c) const { return c * impl_->chunk_rows; }
-size_t CudaScanBackend::chunk_size(size_t c) const { return impl_->chunk_size(c); }
-bool CudaScanBackend::streaming() const { return impl_->streaming; }
-double CudaScanBackend::kernel_seconds() const { return impl_->kernel_s; }
-double CudaScanBackend::code_bytes_read() const { return impl_->bytes_read; }
-double CudaScanBackend::words_compared() const { return impl_->words_cmp; }
-void CudaScanBackend::ResetStats() { impl_->kernel_s = impl_->bytes_read = impl_->words_cmp = 0; }
+size_t CudaScanBackend::chunk_begin(size_t c) const {
+  return c * impl_->chunk_rows;
+}
+size_t CudaScanBackend::chunk_size(size_t c) const {
+  return impl_->chunk_size(c);
+}
+bool CudaScanBackend::streaming() const {
+  return impl_->streaming;
+}
+double CudaScanBackend::kernel_seconds() const {
+  return impl_->kernel_s;
+}
+double CudaScanBackend::code_bytes_read() const {
+  return impl_->bytes_read;
+}
+double CudaScanBackend::words_compared() const {
+  return impl_->words_cmp;
+}
+void CudaScanBackend::ResetStats() {
+  impl_->kernel_s = impl_->bytes_read = impl_->words_cmp = 0;
+}
 
 GpuStatus QueryDevice(DeviceInfo* info, std::string* why) {
   *info = {};
@@ -282,10 +311,11 @@ GpuStatus CudaScanBackend::Create(const uint64_t* codes, size_t n, size_t words,
   HM_CUDA(cudaEventCreate(&impl->start));
   HM_CUDA(cudaEventCreate(&impl->stop));
   const size_t code_bytes = words * sizeof(uint64_t);
-  const size_t budget = options.code_budget_bytes ? options.code_budget_bytes
-                                                  : info.free_bytes / 10 * 7;
+  const size_t budget =
+      options.code_budget_bytes ? options.code_budget_bytes : info.free_bytes / 10 * 7;
   // Row indices in hits are 32-bit: chunks stay below 2^31 rows.
-  const size_t max_rows = std::min<size_t>(size_t{1} << 31, std::max<size_t>(1, budget / code_bytes));
+  const size_t max_rows =
+      std::min<size_t>(size_t{1} << 31, std::max<size_t>(1, budget / code_bytes));
   impl->streaming = n * code_bytes > budget;
   impl->chunk_rows = impl->streaming ? max_rows : std::min(n, max_rows);
   const size_t chunks = (n + impl->chunk_rows - 1) / impl->chunk_rows;
@@ -344,10 +374,10 @@ GpuStatus CudaScanBackend::Collect(size_t chunk, const uint64_t* queries, size_t
                                            m.d_counts.ptr + t0, m.d_out.ptr);
   });
   if (!s.ok()) return s;
-  HM_CUDA(cudaMemcpy(counts->data(), m.d_counts.ptr, nq * sizeof(uint32_t),
-                     cudaMemcpyDeviceToHost));
-  HM_CUDA(cudaMemcpy(out->data(), m.d_out.ptr, offsets[nq] * sizeof(RawHit),
-                     cudaMemcpyDeviceToHost));
+  HM_CUDA(
+      cudaMemcpy(counts->data(), m.d_counts.ptr, nq * sizeof(uint32_t), cudaMemcpyDeviceToHost));
+  HM_CUDA(
+      cudaMemcpy(out->data(), m.d_out.ptr, offsets[nq] * sizeof(RawHit), cudaMemcpyDeviceToHost));
   return GpuStatus::Ok();
 }
 
@@ -376,8 +406,8 @@ GpuStatus CudaScanBackend::Histogram(size_t chunk, const uint64_t* queries, size
                                              m.d_radius.ptr + t0, m.d_hist.ptr + t0 * bins);
   });
   if (!s.ok()) return s;
-  HM_CUDA(cudaMemcpy(hist->data(), m.d_hist.ptr, nq * bins * sizeof(uint32_t),
-                     cudaMemcpyDeviceToHost));
+  HM_CUDA(
+      cudaMemcpy(hist->data(), m.d_hist.ptr, nq * bins * sizeof(uint32_t), cudaMemcpyDeviceToHost));
   return GpuStatus::Ok();
 }
 

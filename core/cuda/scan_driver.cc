@@ -95,8 +95,8 @@ GpuStatus RangeSearch(ScanBackend& be, const uint64_t* ids, const uint64_t* quer
   if (nq > UINT32_MAX) return GpuStatus::Error("too many queries in one batch");
   std::vector<std::vector<Hit>> acc(nq);
   std::vector<uint64_t> total(nq, 0);
-  const size_t first = std::max<size_t>(1, cap ? std::min(cap, opt.first_pass_hits)
-                                                : opt.first_pass_hits);
+  const size_t first =
+      std::max<size_t>(1, cap ? std::min(cap, opt.first_pass_hits) : opt.first_pass_hits);
   std::vector<uint32_t> all(nq), radii(nq, radius);
   for (size_t q = 0; q < nq; ++q) all[q] = static_cast<uint32_t>(q);
   const std::vector<uint64_t> first_cap(nq, first);
@@ -111,18 +111,18 @@ GpuStatus RangeSearch(ScanBackend& be, const uint64_t* ids, const uint64_t* quer
     // Pass 1: every query with a small bounded buffer; note the ones that overflowed.
     std::vector<uint32_t> over;
     std::vector<uint64_t> over_count;
-    GpuStatus s = CollectSubset(
-        be, c, queries, all, radii, first_cap, opt.buffer_bytes,
-        [&](size_t, uint32_t q, const RawHit* h, size_t got, uint64_t count) {
-          total[q] += count;
-          if (count <= got) {
-            append(q, h, got);
-          } else {
-            over.push_back(q);
-            over_count.push_back(count);
-          }
-          return GpuStatus::Ok();
-        });
+    GpuStatus s =
+        CollectSubset(be, c, queries, all, radii, first_cap, opt.buffer_bytes,
+                      [&](size_t, uint32_t q, const RawHit* h, size_t got, uint64_t count) {
+                        total[q] += count;
+                        if (count <= got) {
+                          append(q, h, got);
+                        } else {
+                          over.push_back(q);
+                          over_count.push_back(count);
+                        }
+                        return GpuStatus::Ok();
+                      });
     if (!s.ok()) return s;
     if (over.empty()) continue;
 
@@ -203,16 +203,16 @@ GpuStatus Knn(ScanBackend& be, const uint64_t* ids, const uint64_t* queries, siz
         size2.push_back(cum);
       }
     }
-    GpuStatus s = CollectSubset(
-        be, c, queries, idx, r2, size2, opt.buffer_bytes,
-        [&](size_t t, uint32_t q, const RawHit* h, size_t got, uint64_t count) {
-          if (count != size2[t] || got != count)
-            return GpuStatus::Error("backend: k-NN collect count mismatch");
-          for (size_t i = 0; i < got; ++i)
-            acc[q].push_back({q, h[i].distance, chunk_ids[h[i].row]});
-          SortAndTrim(&acc[q], k);
-          return GpuStatus::Ok();
-        });
+    GpuStatus s =
+        CollectSubset(be, c, queries, idx, r2, size2, opt.buffer_bytes,
+                      [&](size_t t, uint32_t q, const RawHit* h, size_t got, uint64_t count) {
+                        if (count != size2[t] || got != count)
+                          return GpuStatus::Error("backend: k-NN collect count mismatch");
+                        for (size_t i = 0; i < got; ++i)
+                          acc[q].push_back({q, h[i].distance, chunk_ids[h[i].row]});
+                        SortAndTrim(&acc[q], k);
+                        return GpuStatus::Ok();
+                      });
     if (!s.ok()) return s;
   }
   *out = Group(acc, std::vector<uint8_t>(nq, 0));
@@ -259,7 +259,11 @@ GroupedHits OracleKnn(const uint64_t* codes, const uint64_t* ids, size_t n, size
 
 CpuScanBackend::CpuScanBackend(const uint64_t* codes, size_t n, size_t words, size_t chunk_rows,
                                DistanceFn fn, uint64_t seed)
-    : codes_(codes), n_(n), words_(words), chunk_rows_(std::max<size_t>(1, chunk_rows)), fn_(fn),
+    : codes_(codes),
+      n_(n),
+      words_(words),
+      chunk_rows_(std::max<size_t>(1, chunk_rows)),
+      fn_(fn),
       seed_(seed) {}
 
 size_t CpuScanBackend::chunk_size(size_t c) const {

@@ -7,7 +7,8 @@
 //               first (in arbitrary, atomic-arrival order) capacity_q of them are written to the
 //               query's slice of a bounded buffer as (row in chunk, distance). counts[q] keeps
 //               counting past the capacity, so the host knows exactly what was dropped.
-//   Histogram - hist[q][d] = number of codes of the chunk at distance d from query q, d <= radius[q].
+//   Histogram - hist[q][d] = number of codes of the chunk at distance d from query q, d <=
+//   radius[q].
 // CpuScanBackend implements both on the CPU with the same contract (including the arbitrary
 // order), so the driver's logic below is proven against the brute-force oracle on any host.
 //
@@ -89,9 +90,9 @@ struct DriverOptions {
 };
 
 // ids: backend.size() entries, the id of each row. radius <= 64 * words.
-GpuStatus RangeSearch(ScanBackend& backend, const uint64_t* ids, const uint64_t* queries,
-                      size_t nq, uint32_t radius, size_t max_hits_per_query,
-                      const DriverOptions& options, GroupedHits* out);
+GpuStatus RangeSearch(ScanBackend& backend, const uint64_t* ids, const uint64_t* queries, size_t nq,
+                      uint32_t radius, size_t max_hits_per_query, const DriverOptions& options,
+                      GroupedHits* out);
 GpuStatus Knn(ScanBackend& backend, const uint64_t* ids, const uint64_t* queries, size_t nq,
               size_t k, const DriverOptions& options, GroupedHits* out);
 
