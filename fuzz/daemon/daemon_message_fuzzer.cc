@@ -50,8 +50,7 @@ void TraceCalls(const std::vector<std::pair<uint64_t, uint64_t>>& before) {
     const uint64_t errors = stats.methods[i].errors.load() - before[i].second;
     if (calls > 0) {
       std::fprintf(stderr, "  %.*s: %llu calls, %llu failed\n", int(table[i].method.size()),
-                   table[i].method.data(), (unsigned long long)calls,
-                   (unsigned long long)errors);
+                   table[i].method.data(), (unsigned long long)calls, (unsigned long long)errors);
     }
   }
 }
@@ -86,15 +85,14 @@ void RunRaw(std::span<const uint8_t> bytes) {
     bool written = false, closed = false;
     // The answers are read and dropped: an in-memory pipe holds no bytes, so an unread answer
     // would stall the daemon's writes.
-    auto reading = Drain(*end, buf, sizeof buf)
-                       .then([&closed]() { closed = true; }, [&closed](kj::Exception&&) {
-                         closed = true;
-                       })
-                       .eagerlyEvaluate(nullptr);
-    auto writing = end->write(bytes.data(), bytes.size())
-                       .then([&written]() { written = true; },
-                             [&written](kj::Exception&&) { written = true; })
-                       .eagerlyEvaluate(nullptr);
+    auto reading =
+        Drain(*end, buf, sizeof buf)
+            .then([&closed]() { closed = true; }, [&closed](kj::Exception&&) { closed = true; })
+            .eagerlyEvaluate(nullptr);
+    auto writing =
+        end->write(bytes.data(), bytes.size())
+            .then([&written]() { written = true; }, [&written](kj::Exception&&) { written = true; })
+            .eagerlyEvaluate(nullptr);
     d.Pump([&written] { return written; }, until);
     if (written) {
       // End of input: the daemon must end the connection by itself.

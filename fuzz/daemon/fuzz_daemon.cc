@@ -101,8 +101,8 @@ FuzzDaemon::FuzzDaemon() {
   config->listen.clear();  // no listener: connections come from Serve
 
   io_ = std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
-  state_ = std::make_unique<daemon::ServiceState>(std::move(config.value()),
-                                                  io_->provider->getTimer());
+  state_ =
+      std::make_unique<daemon::ServiceState>(std::move(config.value()), io_->provider->getTimer());
   StoreOptions options;
   options.create_if_missing = true;
   auto store = HashSetStore::Open(dir_ / "store", options);
@@ -170,8 +170,7 @@ void Nap() {
 
 }  // namespace
 
-bool FuzzDaemon::Pump(kj::FunctionParam<bool()> done,
-                      std::chrono::steady_clock::time_point until) {
+bool FuzzDaemon::Pump(kj::FunctionParam<bool()> done, std::chrono::steady_clock::time_point until) {
   for (;;) {
     io_->waitScope.poll();
     if (done()) return true;

@@ -21,8 +21,12 @@ enum : uint8_t { kSPdq, kSMd5, kSDh, kSAllow };
 constexpr uint8_t kWait = 1, kCast = 2, kCancel = 4;
 
 // Key bytes: a baseline entry's key, or a fresh "k<128+k>".
-constexpr uint8_t KeyByte(uint8_t set, uint8_t i) { return uint8_t(set + 4 * i); }
-constexpr uint8_t NewKeyByte(uint8_t k) { return uint8_t(128 + k); }
+constexpr uint8_t KeyByte(uint8_t set, uint8_t i) {
+  return uint8_t(set + 4 * i);
+}
+constexpr uint8_t NewKeyByte(uint8_t k) {
+  return uint8_t(128 + k);
+}
 
 // Writes a script in the order script_session.cc reads it.
 class W {

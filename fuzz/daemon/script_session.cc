@@ -207,8 +207,7 @@ class Session {
                      [method, role, set, trace](auto&&) {
                        if (trace) std::fprintf(stderr, "  %s: ok\n", method);
                        if (!Allowed(role, method, set)) {
-                         std::fprintf(stderr,
-                                      "daemon fuzz: %s succeeded for role %s (set '%s')\n",
+                         std::fprintf(stderr, "daemon fuzz: %s succeeded for role %s (set '%s')\n",
                                       method, RoleName(role), set.c_str());
                          std::abort();
                        }
@@ -338,8 +337,8 @@ class Session {
             images.init(i, 70000);  // over max_image_bytes
           } else {
             const std::string bytes = in_.Take(len);
-            images.set(i, kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()),
-                                       bytes.size()));
+            images.set(i,
+                       kj::arrayPtr(reinterpret_cast<const kj::byte*>(bytes.data()), bytes.size()));
           }
         }
         FillOptions(req.initOptions());
@@ -448,8 +447,8 @@ class Session {
         break;
       }
       case kHealth:
-        Track("Health.health", {},
-              Target<wire::Health>(caps_.health, flags).healthRequest().send(), flags);
+        Track("Health.health", {}, Target<wire::Health>(caps_.health, flags).healthRequest().send(),
+              flags);
         break;
       default:
         Track("Health.stats", {}, Target<wire::Health>(caps_.health, flags).statsRequest().send(),
@@ -482,7 +481,8 @@ void RunScript(std::span<const uint8_t> script, std::string* record) {
     kj::Own<kj::AsyncIoStream> end = kj::mv(pipe.ends[1]);
     kj::Own<RecordingStream> recorder;
     if (record != nullptr) recorder = kj::heap<RecordingStream>(*end, *record);
-    capnp::TwoPartyClient client(recorder.get() != nullptr ? static_cast<kj::AsyncIoStream&>(*recorder) : *end);
+    capnp::TwoPartyClient client(
+        recorder.get() != nullptr ? static_cast<kj::AsyncIoStream&>(*recorder) : *end);
     Reader in(script);
     Session session(client.bootstrap().castAs<wire::Gate>(), in, record != nullptr);
     session.Run(d, until);

@@ -26,8 +26,15 @@ namespace hashmatch::fuzz {
 inline constexpr int kMaxCalls = 24;
 
 // Byte 0.
-enum TokenChoice : uint8_t { kTokAdmin, kTokScan, kTokSync, kTokWrong, kTokFromInput, kTokNone,
-                             kNumTokenChoices };
+enum TokenChoice : uint8_t {
+  kTokAdmin,
+  kTokScan,
+  kTokSync,
+  kTokWrong,
+  kTokFromInput,
+  kTokNone,
+  kNumTokenChoices
+};
 // The op byte (modulo kNumOps).
 enum Op : uint8_t {
   kInfo,
@@ -37,15 +44,17 @@ enum Op : uint8_t {
   kMatchImages,   // [n][per image: u16 length (0xffff: 70,000 zero bytes), bytes] [options]
                   // [dihedral] [n][digest signal...]
   kListSets,
-  kGetSet,             // [name]
-  kCreateSet,          // [name][signal][u16 threshold][kind][bits: enabled, refuseDegenerate]
-  kConfigureSet,       // [name][bits: has threshold, kind, enabled; enabled][u16 threshold][kind]
-  kDropSet,            // [name]
-  kSetEntryEnabled,    // [name][key][enabled]
+  kGetSet,           // [name]
+  kCreateSet,        // [name][signal][u16 threshold][kind][bits: enabled, refuseDegenerate]
+  kConfigureSet,     // [name][bits: has threshold, kind, enabled; enabled][u16 threshold][kind]
+  kDropSet,          // [name]
+  kSetEntryEnabled,  // [name][key][enabled]
   kListQuarantined,
   kReleaseQuarantined,  // [name][key]
-  kApplyPage,  // [name][n][per record: [key][bits][hash unless deleted] [class?] [tags?] [u32
-               // time]][bits: hasCheckpoint, fullList, skipOtherSignals][checkpoint str]
+  // [name][n][per record: [key][bits: 1 deleted, 2 not matchable, 4 classification, 8 tags, 16
+  // a hash even when deleted][hash][class str][n][tag str...][u32 time]][bits: hasCheckpoint,
+  // fullList, skipOtherSignals][checkpoint str]
+  kApplyPage,
   kGetCheckpoint,  // [name]
   kHealth,
   kStats,
