@@ -33,6 +33,7 @@
 #include <thread>
 #include <vector>
 
+#include "bench_clock.h"
 #include "hashmatch/core/live_index.h"
 #include "hashmatch/core/static_index.h"
 #include "index/mih_layout.h"
@@ -40,26 +41,7 @@
 namespace {
 
 using namespace hashmatch;
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-
-// This thread's CPU seconds: query rates are per core, and the CPU clock keeps them honest on a
-// machine shared with other work (wall time is printed beside the build figures).
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-}
-
-size_t RssBytes() {
-  std::ifstream in("/proc/self/statm");
-  size_t pages = 0, rss = 0;
-  in >> pages >> rss;
-  return rss * size_t(sysconf(_SC_PAGESIZE));
-}
+using namespace hashmatch::bench;
 
 struct DataSet {
   std::string name;

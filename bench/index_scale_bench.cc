@@ -26,38 +26,14 @@
 #include <string>
 #include <vector>
 
+#include "bench_clock.h"
 #include "hashmatch/core/distance.h"
 #include "hashmatch/core/static_index.h"
 
 namespace {
 
 using namespace hashmatch;
-using Clock = std::chrono::steady_clock;
-
-double Seconds(Clock::time_point a, Clock::time_point b) {
-  return std::chrono::duration<double>(b - a).count();
-}
-double ThreadCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-}
-double ProcessCpuSeconds() {
-  timespec ts{};
-  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-  return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
-}
-size_t RssBytes() {
-  std::ifstream in("/proc/self/statm");
-  size_t pages = 0, rss = 0;
-  in >> pages >> rss;
-  return rss * size_t(sysconf(_SC_PAGESIZE));
-}
-size_t PeakRssBytes() {
-  rusage ru{};
-  getrusage(RUSAGE_SELF, &ru);
-  return size_t(ru.ru_maxrss) * 1024;
-}
+using namespace hashmatch::bench;
 
 void FlipBit(uint8_t* c, uint32_t p) {
   c[p / 8] ^= uint8_t(1u << (p % 8));
