@@ -85,6 +85,11 @@ class Parser {
     }
     if (cfg_.store.empty())
       return Status::InvalidArgument(std::string(name_) + ": no [server] store");
+    // Beside the store's own files: the quarantined entries name the store's sets and keys, so
+    // they move, are backed up and are removed with it. The store keeps files it does not know.
+    if (cfg_.quarantine.state_file.empty()) {
+      cfg_.quarantine.state_file = cfg_.store / kDefaultQuarantineFile;
+    }
     if (cfg_.tls_cert.empty() != cfg_.tls_key.empty()) {
       return Status::InvalidArgument(std::string(name_) +
                                      ": [server] tls_cert and tls_key go together");
@@ -210,6 +215,15 @@ class Parser {
   Status SetQuarantine(const std::string& key, const std::string& v) {
     QuarantineSettings& q = cfg_.quarantine;
     if (key == "min_hits_per_minute") return Number(key, v, &q.min_hits_per_minute);
+    if (key == "state_file") {
+      // No way to turn persistence off: a restart must not release what was quarantined.
+      if (v.empty()) {
+        return Error("state_file expects a path (default: STORE/" +
+                     std::string(kDefaultQuarantineFile) + ")");
+      }
+      q.state_file = PathValue(v);
+      return Status::Ok();
+    }
     if (key == "surge_factor") {
       try {
         size_t used = 0;

@@ -53,6 +53,10 @@ void LoadStore(ServiceState* state, const kj::CrossThreadPromiseFulfiller<void>*
                       std::chrono::steady_clock::now() - start)
                       .count();
   std::shared_ptr<HashSetStore> shared(std::move(store.value()));
+  // Quarantined entries of sets that are gone (dropped while the daemon was stopped, or by a
+  // store tool) are released before the first match: a set created later under that name is
+  // another list.
+  state->hot().DropSets([&shared](const std::string& set) { return shared->GetSet(set).ok(); });
   const size_t sets = shared->ListSets().size();
   const RecoveryInfo& rec = shared->recovery();
   state->SetStore(std::move(shared));
@@ -118,6 +122,16 @@ int RunDaemon(const DaemonConfig& config) {
       }
       state.SetAudit(std::move(audit.value()));
     }
+    // Before any listener: the entries quarantined before a restart stay quarantined from the
+    // first match; a malformed file stops the start (never silently releases them).
+    auto quarantined = state.hot().Load();
+    if (!quarantined.ok()) {
+      LogError("quarantine_state_failed", {{"file", state.hot().state_file().string()},
+                                           {"error", quarantined.status().ToString()}});
+      return 1;
+    }
+    LogInfo("quarantine_loaded", {{"file", state.hot().state_file().string()},
+                                  {"entries", std::to_string(*quarantined)}});
     Server server(state, *io);
 
     uint32_t port = 0;

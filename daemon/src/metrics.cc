@@ -100,6 +100,12 @@ std::string RenderMetrics(ServiceState& state) {
   Head(o, "hashmatch_quarantined_entries", "gauge",
        "Entries quarantined for a sudden surge of matches.");
   o << "hashmatch_quarantined_entries " << state.hot().quarantined() << "\n";
+  Head(o, "hashmatch_quarantine_state_writes_total", "counter",
+       "Writes of the quarantine state file (one per quarantine or release).");
+  o << "hashmatch_quarantine_state_writes_total " << state.hot().writes() << "\n";
+  Head(o, "hashmatch_quarantine_state_write_failures_total", "counter",
+       "Failed writes of the quarantine state file (the change holds in memory only).");
+  o << "hashmatch_quarantine_state_write_failures_total " << state.hot().write_failures() << "\n";
   Head(o, "hashmatch_worker_queue", "gauge", "Calls waiting for a worker.");
   o << "hashmatch_worker_queue " << state.pool().queued() << "\n";
 

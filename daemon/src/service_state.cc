@@ -33,8 +33,9 @@ ServiceState::ServiceState(DaemonConfig config, kj::Timer& timer)
       timer_(timer),
       started_(std::chrono::steady_clock::now()),
       tokens_(std::make_shared<TokenTable>(config_.tokens)),
-      hot_(QuarantineConfig{config_.quarantine.min_hits_per_minute,
-                            config_.quarantine.surge_factor}) {
+      hot_(
+          QuarantineConfig{config_.quarantine.min_hits_per_minute, config_.quarantine.surge_factor},
+          config_.quarantine.state_file) {
   size_t workers = config_.workers;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
   pool_ = std::make_unique<WorkerPool>(workers, config_.limits.max_queued_calls);

@@ -61,8 +61,15 @@ class SetAdminImpl final : public wire::SetAdmin::Server, ServiceBase {
       auto store = state_.RequireStore();
       const std::string name(TextView(ctx.getParams().getName()));
       LogInfo("set_drop", {{"principal", who_->name}, {"set", name}});
+      HotEntries* hot = &state_.hot();
       return state_.pool()
-          .Run<Status>([store, name]() { return store->DropSet(name); })
+          .Run<Status>([store, name, hot]() {
+            Status st = store->DropSet(name);
+            // Its quarantined entries go with it (a set created later under the name is another
+            // list); the state file is rewritten here, on the worker.
+            if (st.ok()) hot->DropSets([&name](const std::string& set) { return set != name; });
+            return st;
+          })
           .then([](Status st) {
             if (!st.ok()) throw StatusError(st);
           });
@@ -86,15 +93,22 @@ class SetAdminImpl final : public wire::SetAdmin::Server, ServiceBase {
 
   kj::Promise<void> releaseQuarantined(ReleaseQuarantinedContext ctx) override {
     return Serve("SetAdmin.releaseQuarantined", {}, [this, ctx]() mutable -> kj::Promise<void> {
+      // Ready only: the store's open removes stray temporaries in its directory, where the
+      // state file's temporary lives by default.
+      state_.RequireStore();
       const std::string set(TextView(ctx.getParams().getSet())),
           key(TextView(ctx.getParams().getKey()));
-      const bool released = state_.hot().Release(set, key);
-      LogInfo("quarantine_release", {{"principal", who_->name},
-                                     {"set", set},
-                                     {"key", key},
-                                     {"released", released ? "true" : "false"}});
-      ctx.getResults().setReleased(released);
-      return kj::READY_NOW;
+      HotEntries* hot = &state_.hot();
+      // Rewrites the state file (fsync), so on the worker pool.
+      return state_.pool()
+          .Run<bool>([hot, set, key]() { return hot->Release(set, key); })
+          .then([ctx, set, key, who = who_](bool released) mutable {
+            LogInfo("quarantine_release", {{"principal", who->name},
+                                           {"set", set},
+                                           {"key", key},
+                                           {"released", released ? "true" : "false"}});
+            ctx.getResults().setReleased(released);
+          });
     });
   }
 

@@ -4,9 +4,12 @@
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "daemon_harness.h"
+#include "hashmatch/hashsets/env.h"
+#include "quarantine_file.h"
 #include "test_util.h"
 
 namespace hashmatch::testing {
@@ -191,6 +194,210 @@ TEST(DaemonOpsTest, SurgingEntriesAreQuarantinedUntilReleased) {
   ASSERT_TRUE(again.ok());
   EXPECT_EQ(again->results[0].hits.size(), 1u);
   EXPECT_TRUE(admin->ListQuarantined()->empty());
+}
+
+// ---- Quarantine across restarts (the state file, daemon/src/quarantine_file.h) -----------------
+
+const char kSurge[] = "[quarantine]\nmin_hits_per_minute = 5\nsurge_factor = 2\n";
+
+// The state file's default place: inside the store directory.
+fs::path QuarantineFile(const Daemon& d) {
+  return d.dir() / "store" / "hashmatchd.quarantine";
+}
+
+// The quarantined list on disk, parsed strictly (fails the test on a malformed file).
+std::vector<daemon::QuarantinedEntry> OnDisk(const fs::path& file) {
+  auto list = daemon::ReadQuarantineFile(Env::Default(), file);
+  EXPECT_TRUE(list.ok()) << list.status().ToString();
+  return list.ok() ? *list : std::vector<daemon::QuarantinedEntry>{};
+}
+
+// Matches `hex` once; returns {hits, quarantined} of that query.
+std::pair<size_t, size_t> MatchOnce(client::Client& c, const std::string& hex) {
+  auto r = c.Match({client::Query{{{"pdq", hex, {}}}, -1}});
+  EXPECT_TRUE(r.ok()) << r.error().ToString();
+  if (!r.ok()) return {0, 0};
+  return {r->results[0].hits.size(), r->results[0].quarantined.size()};
+}
+
+// A 64-hex PDQ hash from `rng` (random bits: far from any other, never degenerate in practice).
+std::string RandomPdq(std::mt19937_64& rng) {
+  std::string h;
+  for (int i = 0; i < 4; ++i) {
+    char buf[17];
+    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
+    h += buf;
+  }
+  return h;
+}
+
+TEST(DaemonOpsTest, QuarantineSurvivesRestartsUntilReleased) {
+  Daemon d(kSurge);
+  d.server_extra = "http_listen = 127.0.0.1:0\nhttp_port_file = " + (d.dir() / "http").string();
+  d.StartReady();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  const std::string other = "6745a555e6786eac6c28974c696558eccdd4c3ced8e91f1c865530d972b909a6";
+  {
+    auto admin = d.Admin();
+    MakePdqSet(*admin, "setA", {kHash, other});
+    auto r = admin->Match(std::vector<client::Query>(8, client::Query{{{"pdq", kHash, {}}}, -1}));
+    ASSERT_TRUE(r.ok()) << r.error().ToString();
+    EXPECT_EQ(r->results[7].quarantined.size(), 1u);
+  }
+  auto disk = OnDisk(QuarantineFile(d));
+  ASSERT_EQ(disk.size(), 1u);
+  EXPECT_EQ(disk[0].set, "setA");
+  EXPECT_EQ(disk[0].key, "k0");
+  EXPECT_EQ(disk[0].hits_this_minute, 6u);
+  const std::string metrics = Get(ReadPort(d.dir() / "http"), "/metrics").body;
+  EXPECT_NE(metrics.find("hashmatch_quarantine_state_writes_total 1\n"), std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("hashmatch_quarantine_state_write_failures_total 0\n"), std::string::npos);
+
+  // SIGTERM and start again on the same store: quarantined from the first match.
+  EXPECT_EQ(d.Stop(), 0);
+  d.StartReady();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  EXPECT_TRUE(
+      d.WaitForLog("event=quarantine_loaded file=" + QuarantineFile(d).string() + " entries=1"));
+  {
+    auto scan = d.Connect(d.tokens().scan);
+    ASSERT_TRUE(scan.ok()) << scan.error().ToString();
+    EXPECT_EQ(MatchOnce(**scan, kHash), std::make_pair(size_t(0), size_t(1)));
+    EXPECT_EQ(MatchOnce(**scan, other), std::make_pair(size_t(1), size_t(0)));
+    auto admin = d.Admin();
+    auto list = admin->ListQuarantined();
+    ASSERT_TRUE(list.ok()) << list.error().ToString();
+    ASSERT_EQ(list->size(), 1u);
+    EXPECT_EQ((*list)[0].key, "k0");
+    EXPECT_EQ((*list)[0].since, disk[0].since);
+    EXPECT_EQ((*list)[0].hits_this_minute, 6u);
+    auto released = admin->ReleaseQuarantined("setA", "k0");
+    ASSERT_TRUE(released.ok()) << released.error().ToString();
+    EXPECT_TRUE(*released);
+  }
+  EXPECT_TRUE(OnDisk(QuarantineFile(d)).empty());  // the release is on disk before its answer
+
+  // Released, restarted: it matches again.
+  EXPECT_EQ(d.Stop(), 0);
+  d.StartReady();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  auto scan = d.Connect(d.tokens().scan);
+  ASSERT_TRUE(scan.ok()) << scan.error().ToString();
+  EXPECT_EQ(MatchOnce(**scan, kHash), std::make_pair(size_t(1), size_t(0)));
+  EXPECT_TRUE(d.Admin()->ListQuarantined()->empty());
+}
+
+// Quarantined entries of a set that is gone are released: when the set is dropped, and when the
+// file names a set the store no longer has (dropped while stopped), with a log line.
+TEST(DaemonOpsTest, QuarantineOfAGoneSetIsDropped) {
+  Daemon d(kSurge);
+  d.StartReady();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  {
+    auto admin = d.Admin();
+    MakePdqSet(*admin, "setA", {kHash});
+    MakePdqSet(*admin, "setB", {kHash});
+    ASSERT_TRUE(
+        admin->Match(std::vector<client::Query>(8, client::Query{{{"pdq", kHash, {}}}, -1})).ok());
+    ASSERT_EQ(admin->ListQuarantined()->size(), 2u);  // setA/k0 and setB/k0
+    ASSERT_TRUE(admin->DropSet("setB").ok());
+    auto list = admin->ListQuarantined();
+    ASSERT_EQ(list->size(), 1u);
+    EXPECT_EQ((*list)[0].set, "setA");
+  }
+  EXPECT_TRUE(d.WaitForLog("event=quarantine_dropped set=setB key=k0"));
+  ASSERT_EQ(OnDisk(QuarantineFile(d)).size(), 1u);
+  EXPECT_EQ(d.Stop(), 0);
+
+  // While stopped, the file gains an entry of a set the store does not have.
+  auto disk = OnDisk(QuarantineFile(d));
+  disk.push_back({"setGone", "k7", 1'764'300'000, 9, 0.5});
+  ASSERT_TRUE(daemon::WriteQuarantineFile(Env::Default(), QuarantineFile(d), disk).ok());
+  d.StartReady();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  EXPECT_TRUE(d.WaitForLog("event=quarantine_dropped set=setGone key=k7"));
+  auto list = d.Admin()->ListQuarantined();
+  ASSERT_TRUE(list.ok());
+  ASSERT_EQ(list->size(), 1u);
+  EXPECT_EQ((*list)[0].set, "setA");
+  const auto after = OnDisk(QuarantineFile(d));
+  ASSERT_EQ(after.size(), 1u);
+  EXPECT_EQ(after[0].set, "setA");
+}
+
+// A malformed state file stops the start with the file and line; the file is left as it was.
+TEST(DaemonOpsTest, MalformedQuarantineFileStopsTheStart) {
+  Daemon d(std::string(kSurge) + "state_file = quarantine.txt\n");  // relative to the config
+  const fs::path file = d.dir() / "quarantine.txt";
+  const std::string text = "hashmatchd-quarantine 1\nentry setA k0 1764300000 6\nend 1\n";
+  std::ofstream(file) << text;
+  std::ofstream(d.dir() / "hashmatchd.conf") << d.Config();
+  const std::string cmd = "timeout 30 " + std::string(HASHMATCHD_PATH) + " --config " +
+                          (d.dir() / "hashmatchd.conf").string() + " 2>" +
+                          (d.dir() / "start.log").string();
+  const int status = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 1);  // 124 would be timeout's: it started
+  std::ifstream in(d.dir() / "start.log");
+  const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_NE(log.find("event=quarantine_state_failed"), std::string::npos) << log;
+  EXPECT_NE(log.find(file.string() + ":2: expected 'entry SET KEY SINCE HITS USUAL'"),
+            std::string::npos)
+      << log;
+  std::ifstream again(file);
+  EXPECT_EQ(std::string((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>()),
+            text);
+}
+
+// SIGKILL at random moments around quarantine events: the file on disk always parses (the old
+// list or the new one, never a torn file), and the daemon restarts on it with those entries
+// quarantined.
+TEST(DaemonOpsTest, KillDuringQuarantineLeavesAWholeStateFile) {
+  std::mt19937_64 rng(::testing::UnitTest::GetInstance()->random_seed());
+  Daemon d(kSurge);
+  d.StartReady();
+  ASSERT_FALSE(::testing::Test::HasFatalFailure());
+  std::vector<std::string> hashes;
+  for (int i = 0; i < 6; ++i) hashes.push_back(RandomPdq(rng));
+  MakePdqSet(*d.Admin(), "setA", hashes);
+  size_t written = 0;  // rounds whose quarantine reached the file before the kill
+  size_t before = 0;   // entries on disk before the round
+  for (size_t round = 0; round < hashes.size(); ++round) {
+    // One match call quarantines k<round> (8 hits of it); the kill lands before, during or after
+    // the state file's write.
+    std::thread surge([&d, h = hashes[round]]() {
+      auto c = d.Connect(d.tokens().scan);
+      if (c.ok())
+        (void)(*c)->Match(std::vector<client::Query>(8, client::Query{{{"pdq", h, {}}}, -1}));
+    });
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 40000));
+    kill(d.pid(), SIGKILL);
+    surge.join();
+    d.Stop();  // reaps it
+    std::vector<daemon::QuarantinedEntry> disk;
+    if (fs::exists(QuarantineFile(d))) disk = OnDisk(QuarantineFile(d));
+    ASSERT_FALSE(::testing::Test::HasFailure()) << "round " << round;
+    EXPECT_LE(disk.size(), before + 1);  // this round adds one entry at most
+    EXPECT_GE(disk.size(), before);      // and never loses one
+    written += disk.size() == before + 1;
+    before = disk.size();
+    d.StartReady();
+    ASSERT_FALSE(::testing::Test::HasFatalFailure());
+    auto list = d.Admin()->ListQuarantined();
+    ASSERT_TRUE(list.ok()) << list.error().ToString();
+    ASSERT_EQ(list->size(), disk.size()) << "round " << round;
+    for (size_t i = 0; i < disk.size(); ++i) EXPECT_EQ((*list)[i].key, disk[i].key);
+  }
+  std::printf("kills after the round's write: %zu of %zu (seed %d)\n", written, hashes.size(),
+              ::testing::UnitTest::GetInstance()->random_seed());
+  // Each quarantined entry is still quarantined from the first hit.
+  auto scan = d.Connect(d.tokens().scan);
+  ASSERT_TRUE(scan.ok());
+  for (const auto& e : OnDisk(QuarantineFile(d))) {
+    const size_t i = std::stoul(e.key.substr(1));
+    EXPECT_EQ(MatchOnce(**scan, hashes[i]), std::make_pair(size_t(0), size_t(1))) << e.key;
+  }
 }
 
 }  // namespace

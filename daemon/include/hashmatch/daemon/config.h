@@ -8,10 +8,11 @@
 //   [tokens]
 //   scanner-1 = <sha256 hex of the token> scan
 //
-// One `key = value` per line; sections [server], [limits], [tokens], [testing]. Unknown sections
-// or keys, a repeated key, a malformed number or role, or a token digest that is not 64 hex
-// digits refuse the whole file with "FILE:LINE: reason": a typo in a limit must not silently
-// leave the default in force. Tokens are never stored in the clear, only their SHA-256 digests.
+// One `key = value` per line; sections [server], [limits], [quarantine], [tokens], [testing].
+// Unknown sections or keys, a repeated key, a malformed number or role, or a token digest that is
+// not 64 hex digits refuse the whole file with "FILE:LINE: reason": a typo in a limit must not
+// silently leave the default in force. Tokens are never stored in the clear, only their SHA-256
+// digests.
 #pragma once
 
 #include <array>
@@ -62,7 +63,11 @@ struct TestingConfig {
 struct QuarantineSettings {
   uint32_t min_hits_per_minute = 0;  // 0: off
   double surge_factor = 10;          // times the entry's usual hits per minute
+  // The quarantined entries, kept across restarts (daemon/src/quarantine_file.h). ParseConfig
+  // sets it: `state_file` when given, else kDefaultQuarantineFile inside the store directory.
+  std::filesystem::path state_file;
 };
+inline constexpr const char* kDefaultQuarantineFile = "hashmatchd.quarantine";
 
 struct DaemonConfig {
   std::filesystem::path path;  // the file it was read from ("" when parsed from text)
