@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "hamming_cuda.cuh"
+#include "hashmatch/core/gpu_mirror.h"
 
 namespace hashmatch {
 
@@ -129,6 +130,37 @@ Status GpuIndex::Knn(CodeView queries, const KnnOptions& options, KnnResult* out
     }
   }
   return Status::Ok();
+}
+
+namespace {
+
+Status MirrorAvailable(const LiveIndexGpuOptions&) {
+  gpu::DeviceInfo info;
+  std::string why;
+  if (gpu::GpuStatus g = gpu::QueryDevice(&info, &why); !g.ok()) return Status::Internal(g.message);
+  if (!info.present) return Status(StatusCode::kUnavailable, "no GPU visible: " + why);
+  return Status::Ok();
+}
+
+Result<std::shared_ptr<const HammingIndex>> BuildMirror(CodeView codes,
+                                                        std::span<const uint64_t> ids,
+                                                        const LiveIndexGpuOptions& o) {
+  GpuIndexOptions go;
+  go.device_code_budget_bytes = o.device_code_budget_bytes;
+  go.buffer_bytes = o.buffer_bytes;
+  auto built = o.force_cpu_backend
+                   ? GpuIndex::BuildOnCpu(codes, ids, std::max<size_t>(1, o.cpu_chunk_rows), go)
+                   : GpuIndex::Build(codes, ids, go);
+  if (!built.ok()) return built.status();
+  return std::shared_ptr<const HammingIndex>(std::move(built).value());
+}
+
+const GpuMirrorFactory kFactory{&MirrorAvailable, &BuildMirror, "cuda"};
+
+}  // namespace
+
+void EnableGpuMirrors() {
+  SetGpuMirrorFactory(&kFactory);
 }
 
 }  // namespace hashmatch

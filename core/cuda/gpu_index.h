@@ -65,4 +65,9 @@ class GpuIndex final : public HammingIndex {
   std::unique_ptr<gpu::ScanBackend> backend_;
 };
 
+// Installs GpuIndex as LiveIndex's GPU mirror factory (gpu_mirror.h), so that
+// LiveIndexOptions::gpu takes effect in this program: the CUDA backend, or the CPU backend when
+// the options say force_cpu_backend (tests). Idempotent, thread-safe.
+void EnableGpuMirrors();
+
 }  // namespace hashmatch

@@ -8,6 +8,7 @@
 #include <thread>
 #include <unordered_map>
 
+#include "index/gpu_route.h"
 #include "index/search_driver.h"
 
 namespace hashmatch {
@@ -58,12 +59,35 @@ Result<std::shared_ptr<const StaticIndex>> BuildBase(const LiveIndexOptions& o, 
   return BuildFlatIndex(codes, ids);
 }
 
+// A base and its GPU mirror (null when there is none), installed together.
+struct Base {
+  std::shared_ptr<const StaticIndex> index;
+  std::shared_ptr<const HammingIndex> mirror;
+};
+
+Result<Base> WithMirror(std::shared_ptr<const StaticIndex> index, const LiveIndexOptions& o) {
+  auto mirror = index_internal::MakeGpuMirror(*index, o.gpu);
+  if (!mirror.ok()) return mirror.status();
+  return Base{std::move(index), std::move(mirror).value()};
+}
+
+// Shared by every version of one LiveIndex (snapshots may outlive it): the routing options and
+// how many searches took each route.
+struct GpuRouting {
+  LiveIndexGpuOptions options;
+  uint32_t expected_radius = 31;  // MihOptions::expected_radius: k-NN's routing estimate
+  mutable std::atomic<uint64_t> gpu_searches{0};
+  mutable std::atomic<uint64_t> cpu_searches{0};
+};
+
 }  // namespace
 
 // One immutable version of the index.
 class LiveVersion final : public LiveIndex::Snapshot {
  public:
   std::shared_ptr<const StaticIndex> base;
+  std::shared_ptr<const HammingIndex> gpu_base;  // the base's GPU mirror; null: none
+  std::shared_ptr<const GpuRouting> routing;
   PagedBits base_dead;
   std::vector<std::shared_ptr<const Chunk>> chunks;
   size_t delta_rows = 0;
@@ -78,6 +102,7 @@ class LiveVersion final : public LiveIndex::Snapshot {
   bool exact() const override { return true; }
   IndexStats Stats() const override {
     IndexStats s = base->Stats();
+    if (gpu_base) s.method.append("+").append(gpu_base->Stats().method);
     s.method = "live(" + s.method + ")";
     s.size = size();
     s.memory_bytes += delta_rows * (code_bytes() + 8) +
@@ -103,22 +128,67 @@ class LiveVersion final : public LiveIndex::Snapshot {
     }
   }
 
+  // Whether this batch's base part runs on the GPU mirror (counted either way). Invalid batches
+  // take the CPU route, which reports the error.
+  bool RouteToGpu(CodeView queries, uint32_t radius) const {
+    const bool gpu = gpu_base && ValidateQueries(*this, queries).ok() &&
+                     index_internal::PreferGpu(*base, queries.count, radius, routing->options);
+    (gpu ? routing->gpu_searches : routing->cpu_searches).fetch_add(1, std::memory_order_relaxed);
+    return gpu;
+  }
+
   Status RangeSearch(CodeView queries, const RangeSearchOptions& options,
                      RangeSearchResult* out) const override {
+    // On the GPU route the mirror gives each query's nearest live base hits, at least cap + 1
+    // of them when there are more (gpu_route.h): the merge with the delta below then caps and
+    // flags exactly as it does with the CPU base's complete hit lists.
+    std::vector<std::vector<IndexHit>> gpu_hits;
+    const bool gpu = RouteToGpu(queries, options.radius);
+    if (gpu) {
+      if (Status s = index_internal::GpuBaseRange(*gpu_base, base->ids(), base_dead.filter(),
+                                                  base_dead.count, queries, options.radius,
+                                                  options.max_hits_per_query, &gpu_hits);
+          !s.ok()) {
+        *out = RangeSearchResult{};
+        return s;
+      }
+    }
     return index_internal::RunRangeSearch(
         *this, queries, options, 8,
         [&](size_t q0, size_t q1, std::vector<IndexHit>* hits) {
-          base->CollectHits(queries, q0, q1, options.radius, base_dead.filter(), hits);
+          if (gpu) {
+            for (size_t q = q0; q < q1; ++q) {
+              hits->insert(hits->end(), gpu_hits[q].begin(), gpu_hits[q].end());
+            }
+          } else {
+            base->CollectHits(queries, q0, q1, options.radius, base_dead.filter(), hits);
+          }
           CollectDelta(queries, q0, q1, options.radius, hits);
         },
         out);
   }
 
   Status Knn(CodeView queries, const KnnOptions& options, KnnResult* out) const override {
+    std::vector<std::vector<Neighbor>> gpu_nn;
+    // k-NN has no radius: the CPU side is estimated at the radius MIH bases are built for.
+    const bool gpu =
+        options.k >= 1 && options.k <= 1'000'000 && RouteToGpu(queries, routing->expected_radius);
+    if (gpu) {
+      if (Status s = index_internal::GpuBaseKnn(*gpu_base, base->ids(), base_dead.filter(),
+                                                base_dead.count, queries, options.k, &gpu_nn);
+          !s.ok()) {
+        *out = KnnResult{};
+        return s;
+      }
+    }
     return index_internal::RunKnn(
         *this, queries, options,
         [&](size_t q, std::vector<Neighbor>* nn) {
-          base->KnnOne(queries.code(q), options.k, base_dead.filter(), nn);
+          if (gpu) {
+            *nn = std::move(gpu_nn[q]);
+          } else {
+            base->KnnOne(queries.code(q), options.k, base_dead.filter(), nn);
+          }
           if (delta_rows == 0) return;
           std::vector<Neighbor> d;
           const size_t cb = code_bytes();
@@ -164,6 +234,7 @@ class LiveVersion final : public LiveIndex::Snapshot {
 
 struct LiveIndex::State {
   LiveIndexOptions options;
+  std::shared_ptr<GpuRouting> routing;
   // The published version. Readers hold `current_mu` only to copy the pointer (never during a
   // search, an update or a merge), so they are never held up by writers. (libstdc++ 12's
   // std::atomic<std::shared_ptr> is also a lock inside, and one ThreadSanitizer cannot see.)
@@ -269,13 +340,15 @@ struct LiveIndex::State {
     snap->LiveRows(&codes, &ids);
     const size_t cb = snap->code_bytes();
     auto built = BuildBase(options, CodeView{codes.data(), ids.size(), cb}, ids);
+    // The mirror is built here too, on the merge's thread and outside `mu`.
+    Result<Base> installed =
+        built.ok() ? WithMirror(std::move(built).value(), options) : Result<Base>(built.status());
     std::lock_guard<std::mutex> lock(mu);
     merging = false;
     std::vector<Op> ops = std::move(log);
     log.clear();
-    if (!built.ok()) return merge_status = built.status();
-    auto v = std::make_shared<LiveVersion>();
-    v->base = std::move(built).value();
+    if (!installed.ok()) return merge_status = installed.status();
+    auto v = NewVersion(std::move(installed).value());
     std::unordered_map<uint64_t, uint64_t> pos;
     for (const Op& op : ops) {
       if (op.add) {
@@ -288,6 +361,14 @@ struct LiveIndex::State {
     ++merges;
     Publish(std::move(v));
     return merge_status = Status::Ok();
+  }
+
+  std::shared_ptr<LiveVersion> NewVersion(Base b) const {
+    auto v = std::make_shared<LiveVersion>();
+    v->base = std::move(b.index);
+    v->gpu_base = std::move(b.mirror);
+    v->routing = routing;
+    return v;
   }
 
   // Under `mu`: starts a background merge of the current version. A previous merge thread has
@@ -304,6 +385,10 @@ struct LiveIndex::State {
 LiveIndex::LiveIndex(size_t code_bytes, const LiveIndexOptions& options)
     : state_(std::make_unique<State>()), code_bytes_(code_bytes) {
   state_->options = options;
+  auto routing = std::make_shared<GpuRouting>();
+  routing->options = options.gpu;
+  routing->expected_radius = options.mih.expected_radius;
+  state_->routing = std::move(routing);
 }
 
 LiveIndex::~LiveIndex() {
@@ -318,10 +403,10 @@ LiveIndex::~LiveIndex() {
 Result<std::unique_ptr<LiveIndex>> LiveIndex::FromBase(std::shared_ptr<const StaticIndex> base,
                                                        const LiveIndexOptions& options) {
   if (!base) return Status::InvalidArgument("no base index");
-  std::unique_ptr<LiveIndex> li(new LiveIndex(base->code_bytes(), options));
-  auto v = std::make_shared<LiveVersion>();
-  v->base = std::move(base);
-  li->state_->Publish(std::move(v));
+  auto installed = WithMirror(std::move(base), options);
+  if (!installed.ok()) return installed.status();
+  std::unique_ptr<LiveIndex> li(new LiveIndex(installed->index->code_bytes(), options));
+  li->state_->Publish(li->state_->NewVersion(std::move(installed).value()));
   return li;
 }
 
@@ -453,8 +538,18 @@ Status LiveIndex::Save(const std::filesystem::path& path) const {
 LiveIndexStats LiveIndex::LiveStats() const {
   std::lock_guard<std::mutex> lock(state_->mu);
   std::shared_ptr<const LiveVersion> v = state_->Current();
-  return {v->base->size(),   v->base_dead.count, v->delta_rows,  v->delta_dead.count,
-          v->version_number, state_->merges,     state_->merging};
+  LiveIndexStats s;
+  s.base_rows = v->base->size();
+  s.base_dead = v->base_dead.count;
+  s.delta_rows = v->delta_rows;
+  s.delta_dead = v->delta_dead.count;
+  s.version = v->version_number;
+  s.merges = state_->merges;
+  s.merging = state_->merging;
+  if (v->gpu_base) s.gpu_mirror = v->gpu_base->Stats().method;
+  s.gpu_searches = state_->routing->gpu_searches.load(std::memory_order_relaxed);
+  s.cpu_searches = state_->routing->cpu_searches.load(std::memory_order_relaxed);
+  return s;
 }
 
 size_t LiveIndex::size() const {

@@ -10,6 +10,12 @@
 // thread builds a new base from the live rows of a snapshot; updates made meanwhile are recorded
 // and replayed onto the new base when it is installed, so nothing is lost or applied twice.
 //
+// GPU (LiveIndexOptions::gpu, docs/gpu.md): every installed base (the initial one and each
+// merge's) can get a mirror on the GPU matcher, built outside the writer lock (a merge builds it on
+// its own thread). A search sends the base part of a batch to the mirror when the planner says the
+// GPU pays (see LiveIndexGpuOptions), otherwise to the CPU base; the delta and the tombstones are
+// applied the same way on both routes, so results are identical, caps and truncated flags included.
+//
 // Thread safety: searches (and Snapshot()) from any number of threads; updates are serialised
 // internally (one writer at a time; callers may call them from any thread).
 #pragma once
@@ -18,11 +24,40 @@
 #include <filesystem>
 #include <memory>
 #include <span>
+#include <string>
 
 #include "hashmatch/core/index.h"
 #include "hashmatch/core/static_index.h"
 
 namespace hashmatch {
+
+// The GPU mirror of LiveIndex bases. core does not depend on CUDA: mirrors are built by the
+// factory that the GPU matcher installs (gpu_mirror.h; EnableGpuMirrors() in core/cuda's
+// gpu_index.h, called by hashmatchd in a CUDA build).
+struct LiveIndexGpuOptions {
+  enum class Mode : uint8_t {
+    kOff,   // CPU only
+    kAuto,  // a mirror when a GPU matcher is installed and a GPU is visible; else silently CPU
+    kOn,    // a mirror or an error: Create/FromBase/Open (and merges) fail when none can be built
+  };
+  Mode mode = Mode::kOff;
+  // Routing of a search's base part (the planner, core/src/index/gpu_route.h): to the mirror when
+  // the batch has at least `min_batch` queries, or when the CPU base's cost-model estimate for the
+  // batch (MIH probing or a flat scan at that radius) exceeds the GPU's: `overhead_ns` (launches,
+  // copies, synchronisation) plus one pass over the codes per 32 queries at `scan_bytes_per_ns`.
+  // The GPU constants are unmeasured guesses until the GPU proof runs (docs/gpu.md).
+  size_t min_batch = 256;
+  double overhead_ns = 100'000;
+  double scan_bytes_per_ns = 1000;
+  // Device bytes for resident codes (0: 70% of the free device memory; larger sets stream) and
+  // the bound on one scan pass's hit buffer.
+  size_t device_code_budget_bytes = 0;
+  size_t buffer_bytes = size_t{256} << 20;
+  // Tests: the mirror runs the GPU matcher's host logic on its CPU backend (no GPU needed), in
+  // chunks of `cpu_chunk_rows` rows so that chunking is exercised.
+  bool force_cpu_backend = false;
+  size_t cpu_chunk_rows = 4096;
+};
 
 struct LiveIndexOptions {
   enum class Method : uint8_t {
@@ -35,6 +70,7 @@ struct LiveIndexOptions {
   size_t merge_min_delta = 65'536;
   double merge_fraction = 0.02;
   bool background_merge = true;  // false: the delta only merges on Compact()
+  LiveIndexGpuOptions gpu;
 };
 
 struct LiveIndexStats {
@@ -45,6 +81,9 @@ struct LiveIndexStats {
   uint64_t version = 0;  // increases with every applied update and every merge
   uint64_t merges = 0;   // completed background or explicit merges
   bool merging = false;
+  std::string gpu_mirror;     // the current base's mirror (IndexStats::method); "" = none
+  uint64_t gpu_searches = 0;  // searches whose base part ran on the mirror
+  uint64_t cpu_searches = 0;  // ... on the CPU base
 };
 
 class LiveIndex final : public HammingIndex {
