@@ -7,6 +7,7 @@
 
 #include "access.h"
 #include "hashmatch/core/digest.h"
+#include "hashmatch/core/gpu_mirror.h"
 #include "hashmatch/core/hex.h"
 
 namespace hashmatch::daemon {
@@ -61,7 +62,7 @@ class Parser {
         if (line.back() != ']') return Error("expected ']' at the end of a section header");
         section_ = std::string(Trim(line.substr(1, line.size() - 2)));
         if (section_ != "server" && section_ != "limits" && section_ != "tokens" &&
-            section_ != "testing" && section_ != "quarantine") {
+            section_ != "testing" && section_ != "quarantine" && section_ != "index") {
           return Error("unknown section [" + section_ + "]");
         }
         continue;
@@ -122,6 +123,7 @@ class Parser {
     if (section_ == "limits") return SetLimit(key, v);
     if (section_ == "testing") return SetTesting(key, v);
     if (section_ == "quarantine") return SetQuarantine(key, v);
+    if (section_ == "index") return SetIndex(key, v);
     return SetToken(key, v);
   }
 
@@ -235,6 +237,22 @@ class Parser {
       return Status::Ok();
     }
     return Error("unknown key '" + key + "' in [quarantine]");
+  }
+
+  Status SetIndex(const std::string& key, const std::string& v) {
+    IndexSettings& x = cfg_.index;
+    if (key == "gpu") {
+      auto mode = ParseGpuMode(v);
+      if (!mode.ok()) return Error("gpu expects off, auto or on, got '" + v + "'");
+      x.gpu = *mode;
+      return Status::Ok();
+    }
+    if (key == "gpu_min_batch") {
+      Status st = Number(key, v, &x.gpu_min_batch);
+      if (st.ok() && x.gpu_min_batch == 0) return Error("gpu_min_batch must be at least 1");
+      return st;
+    }
+    return Error("unknown key '" + key + "' in [index]");
   }
 
   // NAME = SHA256-HEX ROLE [ROLE...]

@@ -8,10 +8,14 @@
 #include <fstream>
 #include <thread>
 
+#include "hashmatch/core/gpu_mirror.h"
 #include "http_status.h"
 #include "log.h"
 #include "server.h"
 #include "service_state.h"
+#if HASHMATCH_HAVE_GPU
+#include "gpu_index.h"  // core/cuda: EnableGpuMirrors()
+#endif
 
 namespace hashmatch::daemon {
 
@@ -41,7 +45,20 @@ void LoadStore(ServiceState* state, const kj::CrossThreadPromiseFulfiller<void>*
   const auto start = std::chrono::steady_clock::now();
   StoreOptions options;
   options.create_if_missing = cfg.create_store;
-  auto store = HashSetStore::Open(cfg.store, options);
+  // [index] gpu: every set's LiveIndex gets a GPU mirror (docs/gpu.md). In a build without CUDA
+  // no mirror factory is installed, so "on" fails the open below with a message saying so.
+#if HASHMATCH_HAVE_GPU
+  EnableGpuMirrors();
+#endif
+  options.index.gpu.mode = cfg.index.gpu;
+  options.index.gpu.min_batch = cfg.index.gpu_min_batch;
+  // An index is only built once a set exists: probe now, so that "on" without a usable GPU
+  // fails the start even for a store with no sets yet.
+  auto open = [&]() -> Result<std::unique_ptr<HashSetStore>> {
+    if (auto probe = LiveIndex::Create(32, options.index); !probe.ok()) return probe.status();
+    return HashSetStore::Open(cfg.store, options);
+  };
+  auto store = open();
   if (!store.ok()) {
     state->SetFailed(store.status().ToString());
     LogError("store_open_failed",
@@ -57,7 +74,14 @@ void LoadStore(ServiceState* state, const kj::CrossThreadPromiseFulfiller<void>*
   // store tool) are released before the first match: a set created later under that name is
   // another list.
   state->hot().DropSets([&shared](const std::string& set) { return shared->GetSet(set).ok(); });
-  const size_t sets = shared->ListSets().size();
+  const std::vector<SetInfo> set_list = shared->ListSets();
+  const size_t sets = set_list.size();
+  for (const SetInfo& s : set_list) {      // which backend each set searches with
+    if (s.index_method.empty()) continue;  // exact digests: a hash table
+    LogInfo(
+        "set_index",
+        {{"set", s.config.name}, {"index", s.index_method}, {"gpu", GpuModeName(cfg.index.gpu)}});
+  }
   const RecoveryInfo& rec = shared->recovery();
   state->SetStore(std::move(shared));
   LogInfo("ready", {{"store", cfg.store.string()},

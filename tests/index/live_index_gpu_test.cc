@@ -195,7 +195,7 @@ TEST_P(LiveIndexGpu, MatchesOracleThroughUpdatesAndMerges) {
   for (int step = 0; step < 4; ++step) {
     add(300);
     remove(step == 0 ? 260 : 90);  // step 0: more tombstones than the first pass allows for
-    CheckAll(*li, live, gen, "step " + std::to_string(step));
+    CheckAll(*li, live, gen, std::string("step ").append(std::to_string(step)));
     if (step == 2 && !p.background) {
       ASSERT_TRUE(li->Compact().ok());
     }

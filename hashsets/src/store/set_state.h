@@ -102,6 +102,7 @@ struct SetState {
     i.last_sync_time = last_sync_time;
     i.checkpoint = checkpoint;
     i.counts = counts;
+    if (index) i.index_method = index->Stats().method;
     return i;
   }
 };

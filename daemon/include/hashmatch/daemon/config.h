@@ -8,7 +8,8 @@
 //   [tokens]
 //   scanner-1 = <sha256 hex of the token> scan
 //
-// One `key = value` per line; sections [server], [limits], [quarantine], [tokens], [testing].
+// One `key = value` per line; sections [server], [limits], [index], [quarantine], [tokens],
+// [testing].
 // Unknown sections or keys, a repeated key, a malformed number or role, or a token digest that is
 // not 64 hex digits refuse the whole file with "FILE:LINE: reason": a typo in a limit must not
 // silently leave the default in force. Tokens are never stored in the clear, only their SHA-256
@@ -22,6 +23,7 @@
 #include <string_view>
 #include <vector>
 
+#include "hashmatch/core/live_index.h"
 #include "hashmatch/core/status.h"
 
 namespace hashmatch::daemon {
@@ -69,6 +71,14 @@ struct QuarantineSettings {
 };
 inline constexpr const char* kDefaultQuarantineFile = "hashmatchd.quarantine";
 
+// [index]: how every set's LiveIndex searches (docs/gpu.md). `gpu = on` makes opening the store
+// fail when no GPU mirror can be built (no CUDA in this build, no GPU visible); `auto` uses one
+// when it can. The log line "set_index" at startup names each set's backend.
+struct IndexSettings {
+  LiveIndexGpuOptions::Mode gpu = LiveIndexGpuOptions::Mode::kOff;
+  uint32_t gpu_min_batch = 256;  // batches of at least this many hashes go to the GPU (>= 1)
+};
+
 struct DaemonConfig {
   std::filesystem::path path;  // the file it was read from ("" when parsed from text)
 
@@ -87,6 +97,7 @@ struct DaemonConfig {
   std::filesystem::path http_port_file;   // written with the bound HTTP port
 
   Limits limits;
+  IndexSettings index;
   QuarantineSettings quarantine;
   std::vector<TokenConfig> tokens;
   TestingConfig testing;

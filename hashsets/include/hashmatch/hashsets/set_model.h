@@ -70,6 +70,9 @@ struct SetInfo {
   int64_t last_sync_time = 0;            // commit time of the last import into the set; 0 = never
   std::optional<Checkpoint> checkpoint;  // stored with the last import that carried one
   SetCounts counts;
+  // The set's index (IndexStats::method), e.g. "live(mih(...)+gpu-flat(cuda))" when searches may
+  // go to a GPU mirror (LiveIndexOptions::gpu); "" for exact-digest sets.
+  std::string index_method;
 };
 
 // One entry as stored.
