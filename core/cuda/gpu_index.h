@@ -8,7 +8,10 @@
 //   on one GpuIndex are serialized, not parallel. max_threads is ignored.
 // * A radius above the code's bits is treated as the code's bits (everything matches), as the
 //   flat index does.
-// Not yet: the LiveIndex delta + tombstone contract, the planner choosing it, daemon config.
+// LiveIndex uses GpuIndex as the mirror of its bases (LiveIndexOptions::gpu; EnableGpuMirrors()
+// below installs the factory): the mirror's ids are the base's row numbers, and LiveIndex applies
+// its delta and tombstones around it (core/src/index/gpu_route.h), so the updatable contract holds
+// on the GPU route too. The daemon selects it with [index] gpu (docs/gpu.md).
 #pragma once
 
 #include <cstddef>
