@@ -3,20 +3,26 @@
 // It starts the real hashmatchd on a temporary store, fills one PDQ set with N random codes
 // through sync pages, then measures, for each connection count C:
 //   1. capacity: C clients send batches back to back for S seconds (closed loop), queries/s;
-//   2. open loop: C clients send single-hash requests on a fixed schedule at a total rate of
-//      `--load` x the single-hash capacity; each latency is measured from the request's scheduled
-//      time, not from when a late client got round to sending it (no coordinated omission), and
-//      p50/p99/p999 are reported;
+//   2. single-hash capacity: C connections each keep one call outstanding (closed loop);
+//   3. open loop: single-hash calls on a fixed schedule over C connections at a total rate of
+//      `--load` x the single-hash capacity; each latency is measured from the call's scheduled
+//      time, so a late send counts (no coordinated omission); p50/p99/p999/max are reported.
+//      Steps 2 and 3 drive every connection from one event-loop thread (async_load.h): the
+//      client library's thread per connection would charge its own overhead to the daemon on a
+//      machine the generator shares with it.
 // and, in-process, the store's Match on the same snapshot (read-only open of the daemon's store)
 // with as many threads as the daemon has workers, batched and single.
 //
 //   daemon_load_bench --daemon build/release/daemon/hashmatchd [--entries 1000000] [--batch 1000]
 //                     [--connections 1,16,64] [--seconds 5] [--load 0.5] [--workers N]
+//                     [--dir D]   (keeps the filled store in D; a later run with D reuses it)
 //
 // Queries: random codes, 10% of them within 8 bits of a listed code (so some hit).
 #include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
+
+#include <time.h>
 
 #include <algorithm>
 #include <array>
@@ -33,6 +39,7 @@
 #include <thread>
 #include <vector>
 
+#include "async_load.h"
 #include "hashmatch/client/client.h"
 #include "hashmatch/core/digest.h"
 #include "hashmatch/core/hex.h"
@@ -52,6 +59,7 @@ struct Options {
   double seconds = 5;
   double load = 0.5;
   unsigned workers = std::max(1u, std::thread::hardware_concurrency());
+  std::string dir;  // keep the store here; a store already there (same --entries) is reused
 };
 
 std::array<uint8_t, 32> RandomCode(std::mt19937_64& rng) {
@@ -86,13 +94,6 @@ std::vector<hashmatch::client::Query> ToQueries(const std::vector<std::array<uin
     out[i].hashes = {hashmatch::client::Hash{"pdq", "", {c.begin(), c.end()}}};
   }
   return out;
-}
-
-double Percentile(std::vector<double>& v, double p) {
-  if (v.empty()) return 0;
-  const size_t k = std::min(v.size() - 1, size_t(p * double(v.size())));
-  std::nth_element(v.begin(), v.begin() + long(k), v.end());
-  return v[k];
 }
 
 class DaemonProcess {
@@ -132,9 +133,31 @@ class DaemonProcess {
     }
   }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  // The daemon's CPU time so far (user + system), from /proc; 10 ms resolution.
+  double CpuSeconds() const {
+    const auto f = StatFields();
+    return double(f[14] + f[15]) / double(sysconf(_SC_CLK_TCK));
+  }
+  // Page faults that had to read from disk (a mapped store page the kernel had dropped).
+  unsigned long long MajorFaults() const { return StatFields()[12]; }
   bool ok() const { return port_ != 0; }
 
  private:
+  // /proc/PID/stat fields 1..15, numbered as in proc(5) (text fields read as 0).
+  std::array<unsigned long long, 16> StatFields() const {
+    std::array<unsigned long long, 16> out{};
+    std::ifstream in("/proc/" + std::to_string(pid_) + "/stat");
+    std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    const size_t paren = stat.rfind(')');
+    if (paren == std::string::npos) return out;
+    std::istringstream rest(stat.substr(paren + 2));  // from field 3, after "pid (comm) "
+    std::string field;
+    for (int i = 3; i <= 15 && rest >> field; ++i) {
+      if (i >= 4) out[size_t(i)] = std::stoull(field);
+    }
+    return out;
+  }
+
   fs::path dir_;
   pid_t pid_ = -1;
   int port_ = 0;
@@ -153,9 +176,11 @@ std::unique_ptr<Client> Connect(const std::string& address, const std::string& t
   return std::move(r.value());
 }
 
-// C clients, back to back, `batch` queries per call, for `seconds`: queries per second.
-double Capacity(const std::string& address, const std::string& token, int connections, size_t batch,
-                double seconds, const std::vector<std::array<uint8_t, 32>>& codes) {
+// C clients, back to back, `batch` queries per call, for `seconds`: queries per second; the
+// number of queries answered in `*answered` (the calls in flight at the end finish and count).
+double Capacity(uint64_t* answered, const std::string& address, const std::string& token,
+                int connections, size_t batch, double seconds,
+                const std::vector<std::array<uint8_t, 32>>& codes) {
   std::vector<std::unique_ptr<Client>> clients;
   for (int i = 0; i < connections; ++i) clients.push_back(Connect(address, token));
   std::atomic<uint64_t> done{0};
@@ -177,53 +202,24 @@ double Capacity(const std::string& address, const std::string& token, int connec
     });
   }
   for (auto& t : threads) t.join();
+  *answered = done;
   return double(done) / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-struct OpenLoop {
-  double offered = 0, achieved = 0, p50 = 0, p99 = 0, p999 = 0;
-};
-
-// Single-hash requests at `rate` per second in total, spread over C clients on fixed schedules.
-OpenLoop RunOpenLoop(const std::string& address, const std::string& token, int connections,
-                     double rate, double seconds,
-                     const std::vector<std::array<uint8_t, 32>>& codes) {
-  std::vector<std::unique_ptr<Client>> clients;
-  for (int i = 0; i < connections; ++i) clients.push_back(Connect(address, token));
-  const double interval = double(connections) / rate;  // seconds between one client's requests
-  const size_t per_client = std::max<size_t>(1, size_t(seconds / interval));
-  std::vector<std::vector<double>> lat(static_cast<size_t>(connections));
-  const auto start = Clock::now() + std::chrono::milliseconds(100);
-  std::vector<std::thread> threads;
-  for (int i = 0; i < connections; ++i) {
-    threads.emplace_back([&, i]() {
-      // Clients are staggered across one interval so the total rate is even.
-      const double offset = interval * double(i) / double(connections);
-      for (size_t k = 0; k < per_client; ++k) {
-        const auto due = start + std::chrono::duration_cast<Clock::duration>(
-                                     std::chrono::duration<double>(offset + double(k) * interval));
-        std::this_thread::sleep_until(due);
-        auto r = clients[size_t(i)]->Match(ToQueries(codes, size_t(i) * 100003 + k, 1));
-        if (!r.ok()) continue;
-        lat[size_t(i)].push_back(std::chrono::duration<double>(Clock::now() - due).count());
-      }
-    });
-  }
-  for (auto& t : threads) t.join();
-  std::vector<double> all;
-  for (auto& l : lat) all.insert(all.end(), l.begin(), l.end());
-  OpenLoop r;
-  r.offered = rate;
-  r.achieved = double(all.size()) / (double(per_client) * interval);
-  r.p50 = Percentile(all, 0.5) * 1e3;
-  r.p99 = Percentile(all, 0.99) * 1e3;
-  r.p999 = Percentile(all, 0.999) * 1e3;
-  return r;
+double ProcessCpuSeconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return double(t.tv_sec) + double(t.tv_nsec) * 1e-9;
 }
 
+struct Rate {
+  double per_second = 0;  // queries per second, wall clock
+  double cpu_us = 0;      // CPU microseconds per query (the side that matches)
+};
+
 // The store's Match in-process, `threads` threads, `batch` queries per call: queries per second.
-double InProcess(const hashmatch::StoreSnapshot& snap, unsigned threads, size_t batch,
-                 double seconds, const std::vector<std::array<uint8_t, 32>>& codes) {
+double InProcess(uint64_t* answered, const hashmatch::StoreSnapshot& snap, unsigned threads,
+                 size_t batch, double seconds, const std::vector<std::array<uint8_t, 32>>& codes) {
   std::atomic<uint64_t> done{0};
   const auto until = Clock::now() + std::chrono::duration<double>(seconds);
   const auto start = Clock::now();
@@ -246,6 +242,7 @@ double InProcess(const hashmatch::StoreSnapshot& snap, unsigned threads, size_t 
     });
   }
   for (auto& t : pool) t.join();
+  *answered = done;
   return double(done) / std::chrono::duration<double>(Clock::now() - start).count();
 }
 
@@ -268,6 +265,8 @@ int main(int argc, char** argv) {
       o.load = std::stod(v);
     } else if (a == "--workers") {
       o.workers = unsigned(std::stoul(v));
+    } else if (a == "--dir") {
+      o.dir = v;
     } else if (a == "--connections") {
       o.connections.clear();
       std::stringstream ss(v);
@@ -284,7 +283,10 @@ int main(int argc, char** argv) {
     return 2;
   }
   char tmpl[] = "/tmp/hashmatch-load-XXXXXX";
-  const fs::path dir = mkdtemp(tmpl);
+  const fs::path dir = o.dir.empty() ? fs::path(mkdtemp(tmpl)) : fs::path(o.dir);
+  const fs::path filled = dir / ("filled-" + std::to_string(o.entries));
+  const bool reuse = fs::exists(filled);
+  if (!o.dir.empty()) fs::create_directories(dir);
   const std::string token = "bench-token";
   std::vector<std::array<uint8_t, 32>> listed(o.entries);
   {
@@ -292,7 +294,10 @@ int main(int argc, char** argv) {
     for (auto& c : listed) c = RandomCode(rng);
   }
   const auto queries = Queries(listed, 200000, 2);
-  {
+  if (reuse) {
+    std::printf("reusing the store of %zu codes in %s\n", o.entries, dir.c_str());
+  } else {
+    fs::remove_all(dir / "store");
     DaemonProcess daemon(o, dir, token);
     if (!daemon.ok()) {
       std::cerr << "hashmatchd did not start; see " << (dir / "log") << "\n";
@@ -338,8 +343,9 @@ int main(int argc, char** argv) {
       std::cerr << "snapshot: " << s.ToString() << "\n";
       return 1;
     }
+    std::ofstream(filled) << "filled\n";
   }
-  double inproc_batch = 0;
+  double inproc_batch = 0, inproc_batch_us = 0;
   {
     hashmatch::StoreOptions so;
     so.read_only = true;
@@ -349,10 +355,18 @@ int main(int argc, char** argv) {
       return 1;
     }
     auto snap = (*store)->GetSnapshot();
-    inproc_batch = InProcess(*snap, o.workers, o.batch, o.seconds, queries);
-    const double inproc_single = InProcess(*snap, o.workers, 1, o.seconds, queries);
-    std::printf("in-process (%u threads): batch of %zu: %.0f queries/s; single: %.0f queries/s\n",
-                o.workers, o.batch, inproc_batch, inproc_single);
+    uint64_t answered = 0;
+    double cpu = ProcessCpuSeconds();
+    inproc_batch = InProcess(&answered, *snap, o.workers, o.batch, o.seconds, queries);
+    const double batch_us = (ProcessCpuSeconds() - cpu) * 1e6 / double(answered);
+    cpu = ProcessCpuSeconds();
+    const double inproc_single = InProcess(&answered, *snap, o.workers, 1, o.seconds, queries);
+    const double single_us = (ProcessCpuSeconds() - cpu) * 1e6 / double(answered);
+    inproc_batch_us = batch_us;
+    std::printf(
+        "in-process (%u threads): batch of %zu: %.0f queries/s (%.1f CPU us/query); "
+        "single: %.0f queries/s (%.1f CPU us/query)\n",
+        o.workers, o.batch, inproc_batch, batch_us, inproc_single, single_us);
   }
   {
     const auto start = Clock::now();
@@ -367,19 +381,35 @@ int main(int argc, char** argv) {
     }
     std::printf("daemon restarted on the store, ready in %.2f s\n",
                 std::chrono::duration<double>(Clock::now() - start).count());
-    std::printf("%-12s %-18s %-18s %-10s %-10s %-10s %-10s\n", "connections", "batched q/s",
-                "single q/s (cap)", "offered/s", "p50 ms", "p99 ms", "p999 ms");
+    std::printf("%-12s %-18s %-18s %-10s %-10s %-10s %-10s %-10s %-8s\n", "connections",
+                "batched q/s", "single q/s (cap)", "offered/s", "p50 ms", "p99 ms", "p999 ms",
+                "max ms", "errors");
     for (int c : o.connections) {
-      const double batched = Capacity(daemon.address(), token, c, o.batch, o.seconds, queries);
-      const double single = Capacity(daemon.address(), token, c, 1, o.seconds, queries);
-      const OpenLoop ol =
-          RunOpenLoop(daemon.address(), token, c, o.load * single, o.seconds, queries);
-      std::printf("%-12d %-18.0f %-18.0f %-10.0f %-10.3f %-10.3f %-10.3f\n", c, batched, single,
-                  ol.offered, ol.p50, ol.p99, ol.p999);
-      std::printf("  batched RPC / in-process batched: %.0f%%\n", 100.0 * batched / inproc_batch);
+      uint64_t answered = 0;
+      double cpu = daemon.CpuSeconds();
+      const double batched =
+          Capacity(&answered, daemon.address(), token, c, o.batch, o.seconds, queries);
+      const double batched_us = (daemon.CpuSeconds() - cpu) * 1e6 / double(answered);
+      cpu = daemon.CpuSeconds();
+      const double single = hashmatch::bench::AsyncSingleCapacity(&answered, daemon.address(),
+                                                                  token, c, o.seconds, queries);
+      const double single_us = (daemon.CpuSeconds() - cpu) * 1e6 / double(answered);
+      const unsigned long long faults = daemon.MajorFaults();
+      const auto ol = hashmatch::bench::AsyncOpenLoop(daemon.address(), token, c, o.load * single,
+                                                      o.seconds, queries);
+      const unsigned long long open_loop_faults = daemon.MajorFaults() - faults;
+      std::printf("%-12d %-18.0f %-18.0f %-10.0f %-10.3f %-10.3f %-10.3f %-10.3f %-8llu\n", c,
+                  batched, single, ol.offered, ol.p50_ms, ol.p99_ms, ol.p999_ms, ol.max_ms,
+                  static_cast<unsigned long long>(ol.errors));
+      std::printf(
+          "  batched RPC / in-process batched: %.0f%% of the rate; daemon CPU %.1f us/query "
+          "batched (in-process %.1f: %.0f%% efficiency), %.1f us/call single\n",
+          100.0 * batched / inproc_batch, batched_us, inproc_batch_us,
+          100.0 * inproc_batch_us / batched_us, single_us);
+      std::printf("  open loop: %llu major page faults in the daemon\n", open_loop_faults);
     }
   }
   std::error_code ec;
-  fs::remove_all(dir, ec);
+  if (o.dir.empty()) fs::remove_all(dir, ec);
   return 0;
 }

@@ -91,7 +91,7 @@ struct DaemonConfig {
   std::filesystem::path store;            // required
   bool create_store = false;              // create an empty store when `store` has none
   uint32_t workers = 0;                   // matching threads; 0 = one per CPU
-  uint32_t match_threads = 1;             // threads inside one match (store RangeSearch)
+  uint32_t match_threads = 0;             // threads one call's batch spreads over; 0 = every CPU
   std::filesystem::path audit_log;        // append-only JSON lines of every hit; "" = none
   std::string http_listen;                // /metrics, /healthz, /readyz; "" = none
   std::filesystem::path http_port_file;   // written with the bound HTTP port
