@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <string>
 
+#include "hashmatch/core/json_string.h"
+
 namespace hashmatch::cli {
 
 int RunHash(int argc, char** argv);
@@ -13,6 +15,6 @@ int RunKernels();
 // Prints why and the usage to stderr; returns the usage exit status (2).
 int Usage(const std::string& why);
 bool ParseUint(const std::string& s, uint32_t* out);
-std::string JsonEscape(const std::string& s);
+using hashmatch::JsonEscape;  // hashmatch/core/json_string.h
 
 }  // namespace hashmatch::cli

@@ -50,23 +50,6 @@ bool ParseUint(const std::string& s, uint32_t* out) {
   return true;
 }
 
-std::string JsonEscape(const std::string& s) {
-  std::string o;
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += char(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      o += buf;
-    } else {
-      o += char(c);
-    }
-  }
-  return o;
-}
-
 int RunKernels() {
   for (KernelPath p : kAllKernelPaths) {
     std::printf("%-7s %s\n", std::string(KernelPathName(p)).c_str(),

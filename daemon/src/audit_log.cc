@@ -8,25 +8,16 @@
 #include <ctime>
 #include <map>
 
+#include "hashmatch/core/json_string.h"
+
 namespace hashmatch::daemon {
 
 namespace {
 
 std::string Json(const std::string& s) {
-  std::string o = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += char(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      o += buf;
-    } else {
-      o += char(c);
-    }
-  }
-  return o + "\"";
+  std::string o;
+  AppendJsonString(&o, s);
+  return o;
 }
 
 std::string Now() {

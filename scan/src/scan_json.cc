@@ -3,26 +3,9 @@
 #include <cstdio>
 
 #include "hashmatch/core/hex.h"
+#include "hashmatch/core/json_string.h"
 
 namespace hashmatch {
-
-std::string JsonEscapeString(const std::string& s) {
-  std::string o;
-  o.reserve(s.size() + 2);
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      o += '\\';
-      o += char(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      o += buf;
-    } else {
-      o += char(c);
-    }
-  }
-  return o;
-}
 
 const char* ScanItemResultName(const ScanItemResult& item) {
   if (item.matched()) return "match";
@@ -37,7 +20,7 @@ void Str(std::string& o, const char* key, const std::string& v) {
   o += ",\"";
   o += key;
   o += "\":\"";
-  o += JsonEscapeString(v);
+  o += JsonEscape(v);
   o += '"';
 }
 
@@ -69,7 +52,7 @@ void Hits(std::string& o, const char* key, const std::vector<ScanHit>& hits) {
     o += ",\"tags\":[";
     for (size_t t = 0; t < h.entry.tags.size(); ++t) {
       o += t ? ",\"" : "\"";
-      o += JsonEscapeString(h.entry.tags[t]);
+      o += JsonEscape(h.entry.tags[t]);
       o += '"';
     }
     o += "]}";
@@ -131,7 +114,7 @@ std::string ScanSummaryJson(const ScanSummary& s) {
   for (const auto& [reason, n] : s.failed_by_reason) {
     o += first ? "\"" : ",\"";
     first = false;
-    o += JsonEscapeString(reason) + "\":" + std::to_string(n);
+    o += JsonEscape(reason) + "\":" + std::to_string(n);
   }
   o += '}';
   Num(o, "low_quality", s.low_quality);
@@ -146,7 +129,7 @@ std::string ScanSummaryJson(const ScanSummary& s) {
   o += ",\"sets\":[";
   for (size_t i = 0; i < s.searched.size(); ++i) {
     o += i ? ",{" : "{";
-    o += "\"set\":\"" + JsonEscapeString(s.searched[i].set) + "\"";
+    o += "\"set\":\"" + JsonEscape(s.searched[i].set) + "\"";
     Num(o, "version", s.searched[i].version);
     o += s.searched[i].kind == SetKind::kSuppress ? ",\"kind\":\"suppress\"}"
                                                   : ",\"kind\":\"match\"}";

@@ -40,8 +40,4 @@ std::string ScanItemJson(const ScanItemResult& item, const SignalSet& signals);
 // with a trailing '\n'.
 std::string ScanSummaryJson(const ScanSummary& summary);
 
-// JSON string escaping (quotes, backslash, control characters as \u00XX); bytes >= 0x80 are
-// passed through (paths are written as the file system gives them).
-std::string JsonEscapeString(const std::string& s);
-
 }  // namespace hashmatch
