@@ -146,13 +146,15 @@ AsyncLoadResult AsyncOpenLoop(const std::string& address, const std::string& tok
     return start + std::chrono::duration_cast<Clock::duration>(
                        std::chrono::duration<double>(double(j) / rate));
   };
-  std::vector<double> lat;
+  std::vector<double> lat, late;
   lat.reserve(total);
+  late.reserve(total);
   AsyncLoadResult r;
   size_t next = 0;
   Clock::time_point last_answer = start;
   auto send = [&](size_t j) {
     const Clock::time_point d = due(j);
+    late.push_back(std::chrono::duration<double>(Clock::now() - d).count());
     Connection& c = loop.conns()[j % loop.conns().size()];
     loop.tasks().add(SendOne(c.matcher, codes[(j * 7919) % codes.size()])
                          .then(
@@ -188,6 +190,7 @@ AsyncLoadResult AsyncOpenLoop(const std::string& address, const std::string& tok
   r.p50_ms = Percentile(lat, 0.5) * 1e3;
   r.p99_ms = Percentile(lat, 0.99) * 1e3;
   r.p999_ms = Percentile(lat, 0.999) * 1e3;
+  r.send_late_p99_ms = Percentile(late, 0.99) * 1e3;
   r.max_ms = lat.empty() ? 0 : *std::max_element(lat.begin(), lat.end()) * 1e3;
   return r;
 }

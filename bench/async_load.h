@@ -23,6 +23,7 @@ struct AsyncLoadResult {
   double offered = 0;   // calls/s scheduled
   double achieved = 0;  // calls/s answered
   double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
+  double send_late_p99_ms = 0;  // how late the generator sent (part of the latency above)
   uint64_t errors = 0;  // calls that failed (counted, not in the percentiles)
 };
 

@@ -406,7 +406,9 @@ int main(int argc, char** argv) {
           "batched (in-process %.1f: %.0f%% efficiency), %.1f us/call single\n",
           100.0 * batched / inproc_batch, batched_us, inproc_batch_us,
           100.0 * inproc_batch_us / batched_us, single_us);
-      std::printf("  open loop: %llu major page faults in the daemon\n", open_loop_faults);
+      std::printf("  open loop: %llu major page faults in the daemon; p99 of the generator's "
+                  "send lateness %.3f ms\n",
+                  open_loop_faults, ol.send_late_p99_ms);
     }
   }
   std::error_code ec;
