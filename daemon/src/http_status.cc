@@ -5,6 +5,7 @@
 
 #include "http_status.h"
 
+#include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/strand.hpp>
@@ -59,7 +60,11 @@ http::response<http::string_body> Answer(ServiceState& state,
 // One request per connection, with a 5 s budget for reading it and small size limits.
 class Session : public std::enable_shared_from_this<Session> {
  public:
-  Session(tcp::socket socket, ServiceState& state) : stream_(std::move(socket)), state_(state) {}
+  Session(tcp::socket socket, ServiceState& state, std::atomic<int>& open)
+      : stream_(std::move(socket)), state_(state), open_(open) {
+    open_.fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Session() { open_.fetch_sub(1, std::memory_order_release); }
 
   void Run() {
     parser_.emplace();
@@ -83,6 +88,7 @@ class Session : public std::enable_shared_from_this<Session> {
 
   beast::tcp_stream stream_;
   ServiceState& state_;
+  std::atomic<int>& open_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
@@ -96,12 +102,13 @@ struct HttpStatusServer::Impl {
   net::io_context ioc{1};
   tcp::acceptor acceptor{ioc};
   uint16_t port = 0;
+  std::atomic<int> open_sessions{0};
   std::thread thread;
 
   void Accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](beast::error_code ec, tcp::socket s) {
       if (!acceptor.is_open()) return;
-      if (!ec) std::make_shared<Session>(std::move(s), state)->Run();
+      if (!ec) std::make_shared<Session>(std::move(s), state, open_sessions)->Run();
       Accept();
     });
   }
@@ -153,6 +160,10 @@ HttpStatusServer::~HttpStatusServer() {
 
 uint16_t HttpStatusServer::port() const {
   return impl_->port;
+}
+
+int HttpStatusServer::open_sessions() const {
+  return impl_->open_sessions.load(std::memory_order_acquire);
 }
 
 }  // namespace hashmatch::daemon

@@ -20,6 +20,9 @@ class HttpStatusServer {
                                                          const std::string& listen);
   ~HttpStatusServer();  // stops and joins the thread
   uint16_t port() const;
+  // Connections accepted and not yet finished (their socket closed and state freed). For tests and
+  // the HTTP fuzz target (fuzz/daemon/http_status_fuzzer.cc), which waits for 0 after each input.
+  int open_sessions() const;
 
   struct Impl;
 

@@ -167,6 +167,7 @@ void Server::SetUpTls() {
 }
 
 void Server::Handshake(kj::Own<kj::AsyncIoStream> stream, std::string peer) {
+  KJ_REQUIRE(tls_.get() != nullptr, "Server::Handshake before SetUpTls");
   // Handshakes in progress count against the refused-connection allowance, not the sessions.
   if (handshaking_ >= state_.limits().max_connections + kMaxRefusedOpen) return;
   ++handshaking_;

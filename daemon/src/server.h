@@ -38,6 +38,15 @@ class Server {
   // applies). The listeners call it; the message-handling fuzz target (fuzz/daemon/) hands it one
   // end of an in-memory pipe.
   void Serve(kj::Own<kj::AsyncIoStream> stream, std::string peer);
+  // Sets up the TLS context from the config's tls_cert/tls_key (PEM); throws on a bad file.
+  // Listen() calls it when there is a TCP listener; the TLS fuzz target calls it directly.
+  void SetUpTls();
+  // Serves one accepted stream that must first complete a TLS handshake (within
+  // max(auth_timeout_ms, 1 s)), then as Serve(). Needs SetUpTls() first. The TCP listener calls it
+  // when TLS is on; the TLS fuzz target (fuzz/daemon/) hands it one end of an in-memory pipe.
+  void Handshake(kj::Own<kj::AsyncIoStream> stream, std::string peer);
+  // TLS handshakes in progress (a handshake that ends, either way, is no longer counted).
+  uint32_t handshakes_in_progress() const { return handshaking_; }
 
  private:
   struct Connection;
@@ -47,9 +56,6 @@ class Server {
   };
 
   kj::Promise<void> AcceptLoop(kj::ConnectionReceiver& listener, bool unix_socket);
-  // Sets up tls_ from the config's PEM files; throws on a bad file.
-  void SetUpTls();
-  void Handshake(kj::Own<kj::AsyncIoStream> stream, std::string peer);
 
   ServiceState& state_;
   kj::AsyncIoContext& io_;

@@ -2,17 +2,23 @@
 // connection to the in-process daemon (fuzz_daemon.h), served by the daemon's own Server::Serve
 // with its limits (ReaderOptions through TwoPartyVatNetwork, flow control, auth timeout).
 //
-// Byte 0 picks the mode (its low bit):
+// Byte 0 picks the mode. Its low bit:
 //   even ('R'): raw. The rest is written as it is to the connection, then the write side is
 //               closed: framing, segment tables, pointers, sizes over max_message_bytes, nesting
 //               over max_nesting, unknown messages and methods, bogus capability and question
 //               IDs all reach the daemon's Cap'n Proto stack and services.
 //   odd ('S'):  a script of calls a real Cap'n Proto client makes (script_session.h), to reach the
 //               services' own code with well-formed messages.
+// Its bit 3 (0x08) picks the daemon: clear ('R', 'S'), the ready one; set, a daemon that is not
+// ready, through the real ServiceState state machine (fuzz_daemon.h): bit 2 (0x04) clear
+// ('Z', '['), still loading (the loader has not handed over the store); set ('^', '_'), failed
+// (the store could not open). Against it, the script mode's not-ready oracle (script_session.h)
+// holds, and in raw mode every call of a method that needs the store must have failed.
 // The seeds (fuzz/daemon/corpus/) hold scripts and, for each, the bytes its client sent as a raw
-// input, so the raw mode starts from real sessions (see WriteSeeds below).
+// input, so the raw mode starts from real sessions (see WriteSeeds below); N-* are some of them
+// against the loading and failed daemons.
 //
-// A finding is a crash, a sanitizer report, a leak, a broken role refusal (script mode), or a
+// A finding is a crash, a sanitizer report, a leak, a broken role refusal or not-ready rule, or a
 // connection the daemon does not finish within a few seconds of the client going away (a hang:
 // the target aborts with a message before libFuzzer's -timeout).
 #include <chrono>
@@ -74,8 +80,9 @@ bool Tracing() {
 
 void RunRaw(std::span<const uint8_t> bytes) {
   FuzzDaemon& d = FuzzDaemon::Get();
-  std::vector<std::pair<uint64_t, uint64_t>> before;
+  std::vector<std::pair<uint64_t, uint64_t>> before, before_all;
   if (Tracing()) before = CallCounts();
+  if (d.readiness() != Readiness::kReady) before_all = CallCounts();
   const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(4);
   auto pipe = kj::newTwoWayPipe();
   d.server().Serve(kj::mv(pipe.ends[0]), "fuzz-raw");
@@ -104,11 +111,29 @@ void RunRaw(std::span<const uint8_t> bytes) {
   }
   d.Settle(until + std::chrono::seconds(4), "raw input");
   if (Tracing()) TraceCalls(before);
+  if (!before_all.empty()) {
+    // Not ready: whatever the bytes called, every call of a method that needs the store failed
+    // (RequireStore throws before the method reads its parameters).
+    const auto after = CallCounts();
+    const auto table = daemon::AccessTable();
+    for (size_t i = 0; i < table.size(); ++i) {
+      const uint64_t calls = after[i].first - before_all[i].first;
+      const uint64_t errors = after[i].second - before_all[i].second;
+      if (NeedsStore(table[i].method) && errors != calls) {
+        std::fprintf(stderr,
+                     "daemon fuzz: %.*s: %llu calls, %llu failed, while the daemon is not ready\n",
+                     int(table[i].method.size()), table[i].method.data(), (unsigned long long)calls,
+                     (unsigned long long)errors);
+        std::abort();
+      }
+    }
+  }
 }
 
 // HASHMATCH_DAEMON_FUZZ_WRITE_SEEDS=DIR: writes the script seeds (S-*) and their recordings
-// (R-*) into DIR, then exits. Images for the matchImages seeds are read from
-// HASHMATCH_DAEMON_FUZZ_IMAGES (fuzz/corpus) when set.
+// (R-*) into DIR, and some of both again against the not-ready daemons (N-loading-*,
+// N-failed-*: the same bytes after another mode byte), then exits. Images for the matchImages seeds
+// are read from HASHMATCH_DAEMON_FUZZ_IMAGES (fuzz/corpus) when set.
 void WriteSeeds(const std::filesystem::path& dir) {
   constexpr size_t kMaxRecording = 16 << 10;
   const char* images = std::getenv("HASHMATCH_DAEMON_FUZZ_IMAGES");
@@ -120,6 +145,19 @@ void WriteSeeds(const std::filesystem::path& dir) {
                                          script.size());
     RunScript(bytes.subspan(1), &recorded);
     std::ofstream(dir / ("S-" + name), std::ios::binary) << script;
+    // Not ready: the sessions that call the store-bound methods the most.
+    const bool loading = name == "admin-match" || name == "admin-sync" || name == "scan-roles" ||
+                         name == "images" || name == "casts-cancels";
+    const bool failed = name == "admin-match" || name == "admin-sets";
+    const std::string body = script.substr(1);
+    if (loading) std::ofstream(dir / ("N-loading-S-" + name), std::ios::binary) << '[' << body;
+    if (failed) std::ofstream(dir / ("N-failed-S-" + name), std::ios::binary) << '_' << body;
+    if (loading && recorded.size() < kMaxRecording) {
+      std::ofstream(dir / ("N-loading-R-" + name), std::ios::binary) << 'Z' << recorded;
+    }
+    if (failed && recorded.size() < kMaxRecording) {
+      std::ofstream(dir / ("N-failed-R-" + name), std::ios::binary) << '^' << recorded;
+    }
     // A big seed would raise libFuzzer's input length limit (-max_len defaults to the largest
     // seed) for every input; the script of a big recording stays small.
     if (recorded.size() < kMaxRecording) {
@@ -156,6 +194,10 @@ extern "C" int LLVMFuzzerInitialize(int*, char***) {
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size == 0) return 0;
   const std::span<const uint8_t> rest(data + 1, size - 1);
+  using hashmatch::fuzz::Readiness;
+  hashmatch::fuzz::FuzzDaemon::Get().Use(!(data[0] & 8)  ? Readiness::kReady
+                                         : (data[0] & 4) ? Readiness::kFailed
+                                                         : Readiness::kLoading);
   if (data[0] & 1) {
     hashmatch::fuzz::RunScript(rest);
   } else {

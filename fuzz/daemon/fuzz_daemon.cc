@@ -5,9 +5,11 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
 #include <thread>
 
 #include "hashmatch/daemon/config.h"
+#include "tls_test_cert.h"
 
 namespace hashmatch::fuzz {
 
@@ -85,32 +87,76 @@ FuzzDaemon& FuzzDaemon::Get() {
   return *daemon;
 }
 
+namespace {
+
+// The config text of one instance, through the daemon's own parser (tokens as digests, roles
+// checked). Each instance has its own store path: the store directory holds per-daemon files.
+daemon::DaemonConfig ParseFuzzConfig(const std::filesystem::path& dir,
+                                     const std::filesystem::path& store, bool create) {
+  std::string text =
+      "[server]\nstore = " + store.string() + "\ncreate_store = " + (create ? "true" : "false") +
+      "\nworkers = 1\nmatch_threads = 1\n" + "tls_cert = " + (dir / "tls.pem").string() +
+      "\ntls_key = " + (dir / "tls.key").string() + "\n" + kLimits +
+      "[tokens]\nops = " + daemon::TokenDigestHex(kAdminToken) + " admin\n" +
+      "scanner = " + daemon::TokenDigestHex(kScanToken) + " scan\n" +
+      "syncer = " + daemon::TokenDigestHex(kSyncToken) + " sync:pdq\n";
+  auto config = daemon::ParseConfig(text, "fuzz.conf", dir);
+  if (!config.ok()) Die("config: " + config.status().ToString());
+  config->listen.clear();  // no listener: connections come from Serve and Handshake
+  return std::move(config.value());
+}
+
+}  // namespace
+
 FuzzDaemon::FuzzDaemon() {
   dir_ = MakeTempDir();
   g_dir = dir_;
   std::atexit(RemoveDir);
-
-  // The config goes through the daemon's own parser (tokens as digests, roles checked).
-  std::string text = "[server]\nstore = " + (dir_ / "store").string() +
-                     "\ncreate_store = true\nworkers = 1\nmatch_threads = 1\n" + kLimits +
-                     "[tokens]\nops = " + daemon::TokenDigestHex(kAdminToken) + " admin\n" +
-                     "scanner = " + daemon::TokenDigestHex(kScanToken) + " scan\n" +
-                     "syncer = " + daemon::TokenDigestHex(kSyncToken) + " sync:pdq\n";
-  auto config = daemon::ParseConfig(text, "fuzz.conf", dir_);
-  if (!config.ok()) Die("config: " + config.status().ToString());
-  config->listen.clear();  // no listener: connections come from Serve
+  std::ofstream(dir_ / "tls.pem") << kTlsTestCert;
+  std::ofstream(dir_ / "tls.key") << kTlsTestKey;
 
   io_ = std::make_unique<kj::AsyncIoContext>(kj::setupAsyncIo());
-  state_ =
-      std::make_unique<daemon::ServiceState>(std::move(config.value()), io_->provider->getTimer());
+  kj::Timer& timer = io_->provider->getTimer();
+  const std::filesystem::path stores[3] = {dir_ / "store", dir_ / "loading-store",
+                                           dir_ / "missing-store"};
+  for (size_t i = 0; i < 3; ++i) {
+    Instance& in = instances_[i];
+    in.readiness = Readiness(i);
+    in.state = std::make_unique<daemon::ServiceState>(
+        ParseFuzzConfig(dir_, stores[i], in.readiness != Readiness::kFailed), timer);
+  }
+
+  // kReady: the store opened and the baseline sets built, then handed over as the loader does.
   StoreOptions options;
   options.create_if_missing = true;
-  auto store = HashSetStore::Open(dir_ / "store", options);
+  auto store = HashSetStore::Open(stores[0], options);
   if (!store.ok()) Die("store: " + store.status().ToString());
   store_ = std::shared_ptr<HashSetStore>(std::move(store.value()));
   BuildBaseline();
-  state_->SetStore(store_);
-  server_ = std::make_unique<daemon::Server>(*state_, *io_);
+  instances_[0].state->SetStore(store_);
+  // kLoading: nothing more (the loader has not finished). kFailed: the loader's failure path on a
+  // store that does not exist and may not be created.
+  StoreOptions no_create;
+  no_create.create_if_missing = false;
+  auto missing = HashSetStore::Open(stores[2], no_create);
+  if (missing.ok()) Die("the missing store opened");
+  instances_[2].state->SetFailed(missing.status().ToString());
+  for (Instance& in : instances_) in.server = std::make_unique<daemon::Server>(*in.state, *io_);
+  if (instances_[0].state->state() != daemon::ServerState::kReady ||
+      instances_[1].state->state() != daemon::ServerState::kLoading ||
+      instances_[2].state->state() != daemon::ServerState::kFailed) {
+    Die("the instances are not in the states they stand for");
+  }
+}
+
+daemon::Server& FuzzDaemon::tls_server() {
+  if (!tls_ready_) {
+    KJ_IF_MAYBE (e, kj::runCatchingExceptions([&]() { instances_[0].server->SetUpTls(); })) {
+      Die("TLS set-up: " + std::string(e->getDescription().cStr()));
+    }
+    tls_ready_ = true;
+  }
+  return *instances_[0].server;
 }
 
 void FuzzDaemon::BuildBaseline() {
@@ -157,7 +203,8 @@ void FuzzDaemon::BuildBaseline() {
 }
 
 bool FuzzDaemon::Idle() const {
-  return server_->open_connections() == 0 && state_->inflight.load() == 0;
+  return current_->server->open_connections() == 0 &&
+         current_->server->handshakes_in_progress() == 0 && current_->state->inflight.load() == 0;
 }
 
 namespace {
@@ -174,7 +221,9 @@ bool FuzzDaemon::Pump(kj::FunctionParam<bool()> done, std::chrono::steady_clock:
   for (;;) {
     io_->waitScope.poll();
     if (done()) return true;
-    if (state_->inflight.load() == 0) return false;  // nothing will change by waiting
+    if (current_->state->inflight.load() == 0 && current_->server->handshakes_in_progress() == 0) {
+      return false;  // nothing will change by waiting
+    }
     if (std::chrono::steady_clock::now() >= until) return false;
     Nap();
   }
@@ -185,12 +234,13 @@ void FuzzDaemon::Settle(std::chrono::steady_clock::time_point until, const char*
   // within this input for libFuzzer's malloc/free balance (a leak check otherwise follows).
   for (;;) {
     io_->waitScope.poll();
-    if (Idle() && state_->pool().Idle()) break;
+    if (Idle() && current_->state->pool().Idle()) break;
     if (std::chrono::steady_clock::now() >= until) {
       Die(std::string(what) + ": the daemon did not finish the connection in time (" +
-          std::to_string(server_->open_connections()) + " connections open, " +
-          std::to_string(state_->inflight.load()) + " calls in flight, worker " +
-          (state_->pool().Idle() ? "idle)" : "busy)"));
+          std::to_string(current_->server->open_connections()) + " connections open, " +
+          std::to_string(current_->server->handshakes_in_progress()) + " TLS handshakes, " +
+          std::to_string(current_->state->inflight.load()) + " calls in flight, worker " +
+          (current_->state->pool().Idle() ? "idle)" : "busy)"));
     }
     Nap();
   }

@@ -47,22 +47,40 @@ inline constexpr BaselineSet kBaselineSets[] = {
 std::string BaselineKey(const BaselineSet& s, int i);
 std::vector<uint8_t> BaselineCode(const BaselineSet& s, int i);
 
+// Which of the fuzz daemon's three ServiceStates (and Servers) an input talks to. Only kReady
+// has a store; the other two are the daemon's own not-ready states, reached through the real
+// state machine: kLoading is a ServiceState whose loader has not called SetStore (what a client
+// meets while the store opens), kFailed one whose store failed to open (HashSetStore::Open on a
+// missing store without create_store, then SetFailed with its error, as daemon.cc's loader does).
+enum class Readiness : uint8_t { kReady, kLoading, kFailed };
+
 class FuzzDaemon {
  public:
   // Created on first use (store, config, event loop); never destroyed (LeakSanitizer sees it as
   // reachable), its directory removed at exit.
   static FuzzDaemon& Get();
 
+  kj::AsyncIoContext& io() { return *io_; }
   kj::WaitScope& wait_scope() { return io_->waitScope; }
-  daemon::ServiceState& state() { return *state_; }
-  daemon::Server& server() { return *server_; }
+  // The daemon the next input talks to (kReady unless Use() picked another); state() and server()
+  // are that one's.
+  void Use(Readiness r) { current_ = &instances_[size_t(r)]; }
+  Readiness readiness() const { return current_->readiness; }
+  daemon::ServiceState& state() { return *current_->state; }
+  daemon::Server& server() { return *current_->server; }
+  daemon::ServiceState& state(Readiness r) { return *instances_[size_t(r)].state; }
+
+  // The kReady daemon's server with TLS set up (the certificate of tls_test_cert.h); for the TLS
+  // fuzz target. The message fuzzer never calls it.
+  daemon::Server& tls_server();
 
   // Runs the event loop until done() holds or nothing is left to do (no call being served and
   // nothing runnable), or until `until`. While calls are served (worker pool, timers) it waits in
   // 1 ms steps. Returns done().
   bool Pump(kj::FunctionParam<bool()> done, std::chrono::steady_clock::time_point until);
 
-  // True when no connection is open and no call is being served.
+  // True when no connection is open, no TLS handshake is in progress and no call is being served
+  // (by the current daemon).
   bool Idle() const;
 
   // After an input: waits (up to `until`) for every connection to close and every call to end,
@@ -75,10 +93,17 @@ class FuzzDaemon {
   void BuildBaseline();
   void ResetStore();
 
+  struct Instance {
+    Readiness readiness;
+    std::unique_ptr<daemon::ServiceState> state;
+    std::unique_ptr<daemon::Server> server;
+  };
+
   std::filesystem::path dir_;
   std::unique_ptr<kj::AsyncIoContext> io_;
-  std::unique_ptr<daemon::ServiceState> state_;
-  std::unique_ptr<daemon::Server> server_;
+  Instance instances_[3];
+  Instance* current_ = &instances_[0];
+  bool tls_ready_ = false;
   std::shared_ptr<HashSetStore> store_;
   // name, id, version of each baseline set as last built.
   struct Built {

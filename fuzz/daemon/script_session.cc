@@ -68,6 +68,60 @@ bool Allowed(Role role, std::string_view method, std::string_view set) {
   return false;
 }
 
+// The errors a call that needs the store may get while the daemon is not ready: the not-ready
+// error itself, or an error from before the call reached the service (the role's refusal, a
+// failed or concurrent authenticate whose grant the call was pipelined on, a capability the grant
+// does not hold, a call through another capability, the connection going away).
+bool NotReadyOrNotReached(const kj::Exception& e) {
+  std::string_view d(e.getDescription().cStr());
+  // The client side sees the daemon's errors with this prefix.
+  if (d.starts_with("remote exception: ")) d.remove_prefix(18);
+  if (e.getType() == kj::Exception::Type::DISCONNECTED ||
+      e.getType() == kj::Exception::Type::UNIMPLEMENTED) {
+    return true;
+  }
+  return d.starts_with("unavailable: not ready: ") || d.starts_with("permission_denied: ") ||
+         d.starts_with("resource_exhausted: one authenticate call at a time") ||
+         d.find("alled null capability") != std::string_view::npos;
+}
+
+[[noreturn]] void Violation(const char* method, const std::string& what) {
+  std::fprintf(stderr, "daemon fuzz: %s %s\n", method, what.c_str());
+  std::abort();
+}
+
+// The answers that state readiness (Gate.info, Health.health, Health.stats) must tell the truth,
+// and while not ready the quarantine is empty (no match ever ran).
+template <class R>
+void CheckAnswer(const char* method, bool ready, R& r) {
+  if constexpr (requires { r.getInfo().getReady(); }) {
+    if (r.getInfo().getReady() != ready) Violation(method, "reports the wrong readiness");
+  }
+  if constexpr (requires { r.getStats().getReady(); }) {
+    if (r.getStats().getReady() != ready) Violation(method, "reports the wrong readiness");
+  }
+  if constexpr (requires {
+                  r.getReady();
+                  r.getState();
+                }) {
+    const std::string_view state(r.getState().cStr());
+    const bool state_ok =
+        ready ? state == "ready" : state == "loading" || state.starts_with("failed: ");
+    if (r.getReady() != ready || !state_ok) {
+      Violation(method, "reports ready = " + std::to_string(r.getReady()) + ", state '" +
+                            std::string(state) + "'");
+    }
+  }
+  if (!ready) {
+    if constexpr (requires { r.getEntries().size(); }) {
+      if (r.getEntries().size() != 0) Violation(method, "lists entries while not ready");
+    }
+    if constexpr (requires { r.getReleased(); }) {
+      if (r.getReleased()) Violation(method, "released an entry while not ready");
+    }
+  }
+}
+
 const char* RoleName(Role r) {
   switch (r) {
     case Role::kNone:
@@ -117,8 +171,8 @@ struct Caps {
 
 class Session {
  public:
-  Session(wire::Gate::Client gate, Reader& in, bool record)
-      : gate_(kj::mv(gate)), in_(in), record_(record) {
+  Session(wire::Gate::Client gate, Reader& in, bool record, bool ready)
+      : gate_(kj::mv(gate)), in_(in), record_(record), ready_(ready) {
     // Before any grant every call goes to the gate, which implements none of them.
     caps_.matcher = gate_.castAs<wire::Matcher>();
     caps_.sets = gate_.castAs<wire::SetAdmin>();
@@ -201,20 +255,29 @@ class Session {
   void Track(const char* method, std::string set, P&& answer, uint8_t flags) {
     ++outstanding_;
     const Role role = caps_.role;
-    const bool trace = trace_;
+    const bool trace = trace_, ready = ready_;
     auto p = answer
                  .then(
-                     [method, role, set, trace](auto&&) {
+                     [method, role, set, trace, ready](auto&& response) {
                        if (trace) std::fprintf(stderr, "  %s: ok\n", method);
                        if (!Allowed(role, method, set)) {
                          std::fprintf(stderr, "daemon fuzz: %s succeeded for role %s (set '%s')\n",
                                       method, RoleName(role), set.c_str());
                          std::abort();
                        }
+                       if (!ready && NeedsStore(method)) {
+                         Violation(method, "succeeded while the daemon is not ready");
+                       }
+                       CheckAnswer(method, ready, response);
                      },
-                     [method, trace](kj::Exception&& e) {
+                     [method, trace, ready](kj::Exception&& e) {
                        if (trace) {
                          std::fprintf(stderr, "  %s: %s\n", method, e.getDescription().cStr());
+                       }
+                       if (!ready && NeedsStore(method) && !NotReadyOrNotReached(e)) {
+                         Violation(method, std::string("failed with another error than not ready "
+                                                       "while the daemon is not ready: ") +
+                                               e.getDescription().cStr());
                        }
                      })
                  .attach(kj::defer([this] { --outstanding_; }))
@@ -460,6 +523,7 @@ class Session {
   wire::Gate::Client gate_;
   Reader& in_;
   const bool record_;
+  const bool ready_;  // the daemon under test is ready (else: the not-ready oracle)
   Caps caps_;
   int outstanding_ = 0;
   // HASHMATCH_DAEMON_FUZZ_TRACE=1: each call's outcome on stderr (to see what a script does).
@@ -471,6 +535,12 @@ class Session {
 };
 
 }  // namespace
+
+bool NeedsStore(std::string_view method) {
+  if (method == "SetAdmin.listQuarantined" || method == "SetAdmin.releaseQuarantined") return false;
+  return method.starts_with("Matcher.") || method.starts_with("SetAdmin.") ||
+         method.starts_with("Sync.");
+}
 
 void RunScript(std::span<const uint8_t> script, std::string* record) {
   FuzzDaemon& d = FuzzDaemon::Get();
@@ -484,7 +554,8 @@ void RunScript(std::span<const uint8_t> script, std::string* record) {
     capnp::TwoPartyClient client(
         recorder.get() != nullptr ? static_cast<kj::AsyncIoStream&>(*recorder) : *end);
     Reader in(script);
-    Session session(client.bootstrap().castAs<wire::Gate>(), in, record != nullptr);
+    Session session(client.bootstrap().castAs<wire::Gate>(), in, record != nullptr,
+                    d.readiness() == Readiness::kReady);
     session.Run(d, until);
     d.Pump([&] { return session.outstanding() == 0; }, until);
     // Leaving the scope drops the session (cancelling what is left), the client and the pipe's

@@ -12,14 +12,20 @@
 //                   answer at once, which cancels the call), then the op's own arguments.
 // At most kMaxCalls calls.
 //
-// Besides the sanitizers, one oracle: a call the caller's role may not make (docs/daemon.md's
+// Besides the sanitizers, the oracles: a call the caller's role may not make (docs/daemon.md's
 // table, restated here independently of daemon/src/access.cc) must never succeed, and an admin
-// call must never be refused with permission_denied.
+// call must never be refused with permission_denied. Against a daemon that is not ready
+// (FuzzDaemon::Use(kLoading or kFailed)): a call that needs the store (NeedsStore) never
+// succeeds, and fails with "unavailable: not ready: ..." unless it never reached the service
+// (refused by role, pipelined on a failed authenticate, a null or cast capability, the connection
+// gone); Gate.info, Health.health and Health.stats report ready = false with the state
+// ("loading", "failed: ..."), and the quarantine is empty (against the ready one: ready, "ready").
 #pragma once
 
 #include <cstdint>
 #include <span>
 #include <string>
+#include <string_view>
 
 namespace hashmatch::fuzz {
 
@@ -71,5 +77,10 @@ enum Op : uint8_t {
 // the daemon, and the calls are made without waiting for answers: the recording is what the
 // client sends before any answer, and replays as one raw input (daemon_message_fuzzer.cc).
 void RunScript(std::span<const uint8_t> script, std::string* record = nullptr);
+
+// Whether `method` ("Matcher.match") needs the store, so fails while the daemon is not ready
+// (docs/daemon.md, "Start-up, readiness and shutdown"): Matcher, SetAdmin and Sync, except the
+// two quarantine calls, which read the daemon's in-memory quarantine.
+bool NeedsStore(std::string_view method);
 
 }  // namespace hashmatch::fuzz
