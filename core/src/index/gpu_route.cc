@@ -108,7 +108,7 @@ CodeView Gather(CodeView queries, const std::vector<uint32_t>& which, std::vecto
 
 Status GpuBaseRange(const HammingIndex& mirror, std::span<const uint64_t> base_ids, RowFilter dead,
                     size_t dead_count, CodeView queries, uint32_t radius, size_t cap,
-                    std::vector<std::vector<IndexHit>>* per_query) {
+                    int max_threads, std::vector<std::vector<IndexHit>>* per_query) {
   const size_t nq = queries.count, n = base_ids.size();
   per_query->assign(nq, {});
   std::vector<uint32_t> pending(nq);
@@ -120,6 +120,7 @@ Status GpuBaseRange(const HammingIndex& mirror, std::span<const uint64_t> base_i
   while (!pending.empty()) {
     RangeSearchOptions o;
     o.radius = radius;
+    o.max_threads = max_threads;
     // A cap at or above the base's rows caps nothing (and cap + 1 + extra must not overflow).
     o.max_hits_per_query = (cap == 0 || cap >= n || cap + 1 + extra >= n) ? 0 : cap + 1 + extra;
     RangeSearchResult r;
@@ -146,7 +147,7 @@ Status GpuBaseRange(const HammingIndex& mirror, std::span<const uint64_t> base_i
 }
 
 Status GpuBaseKnn(const HammingIndex& mirror, std::span<const uint64_t> base_ids, RowFilter dead,
-                  size_t dead_count, CodeView queries, size_t k,
+                  size_t dead_count, CodeView queries, size_t k, int max_threads,
                   std::vector<std::vector<Neighbor>>* per_query) {
   const size_t nq = queries.count, n = base_ids.size();
   per_query->assign(nq, {});
@@ -157,6 +158,7 @@ Status GpuBaseKnn(const HammingIndex& mirror, std::span<const uint64_t> base_ids
   while (!pending.empty()) {
     KnnOptions o;
     o.k = std::min(n, k + extra);  // k + extra >= n: every row, so nothing can be missed
+    o.max_threads = max_threads;
     KnnResult r;
     if (Status s = mirror.Knn(Gather(queries, pending, &buf), o, &r); !s.ok()) return s;
     std::vector<uint32_t> again;

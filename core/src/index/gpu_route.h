@@ -36,14 +36,15 @@ bool PreferGpu(const StaticIndex& base, size_t num_queries, uint32_t radius,
 // rows; once x >= the dead rows among them, at least cap + 1 live hits remain, and they are the
 // nearest live ones. Queries short of cap + 1 live hits are asked again with x grown (x ends at
 // dead_count, where no query can be short), so tombstones never cost a full collect.
+// `max_threads` is passed on to the mirror.
 Status GpuBaseRange(const HammingIndex& mirror, std::span<const uint64_t> base_ids, RowFilter dead,
                     size_t dead_count, CodeView queries, uint32_t radius, size_t cap,
-                    std::vector<std::vector<IndexHit>>* per_query);
+                    int max_threads, std::vector<std::vector<IndexHit>>* per_query);
 
 // The base part of k-NN on `mirror`: each query's k nearest live base rows (fewer when the base
 // has fewer), sorted by (distance, id), ids in Neighbor::row. The same refinement as above.
 Status GpuBaseKnn(const HammingIndex& mirror, std::span<const uint64_t> base_ids, RowFilter dead,
-                  size_t dead_count, CodeView queries, size_t k,
+                  size_t dead_count, CodeView queries, size_t k, int max_threads,
                   std::vector<std::vector<Neighbor>>* per_query);
 
 }  // namespace hashmatch::index_internal

@@ -128,10 +128,12 @@ class LiveVersion final : public LiveIndex::Snapshot {
     }
   }
 
-  // Whether this batch's base part runs on the GPU mirror (counted either way). Invalid batches
-  // take the CPU route, which reports the error.
+  // Whether this batch's base part runs on the GPU mirror (counted when there is one: an index
+  // without a mirror pays no shared counter). Invalid batches take the CPU route, which reports
+  // the error.
   bool RouteToGpu(CodeView queries, uint32_t radius) const {
-    const bool gpu = gpu_base && ValidateQueries(*this, queries).ok() &&
+    if (!gpu_base) return false;
+    const bool gpu = ValidateQueries(*this, queries).ok() &&
                      index_internal::PreferGpu(*base, queries.count, radius, routing->options);
     (gpu ? routing->gpu_searches : routing->cpu_searches).fetch_add(1, std::memory_order_relaxed);
     return gpu;
@@ -145,9 +147,9 @@ class LiveVersion final : public LiveIndex::Snapshot {
     std::vector<std::vector<IndexHit>> gpu_hits;
     const bool gpu = RouteToGpu(queries, options.radius);
     if (gpu) {
-      if (Status s = index_internal::GpuBaseRange(*gpu_base, base->ids(), base_dead.filter(),
-                                                  base_dead.count, queries, options.radius,
-                                                  options.max_hits_per_query, &gpu_hits);
+      if (Status s = index_internal::GpuBaseRange(
+              *gpu_base, base->ids(), base_dead.filter(), base_dead.count, queries, options.radius,
+              options.max_hits_per_query, options.max_threads, &gpu_hits);
           !s.ok()) {
         *out = RangeSearchResult{};
         return s;
@@ -175,7 +177,8 @@ class LiveVersion final : public LiveIndex::Snapshot {
         options.k >= 1 && options.k <= 1'000'000 && RouteToGpu(queries, routing->expected_radius);
     if (gpu) {
       if (Status s = index_internal::GpuBaseKnn(*gpu_base, base->ids(), base_dead.filter(),
-                                                base_dead.count, queries, options.k, &gpu_nn);
+                                                base_dead.count, queries, options.k,
+                                                options.max_threads, &gpu_nn);
           !s.ok()) {
         *out = KnnResult{};
         return s;

@@ -81,9 +81,11 @@ struct LiveIndexStats {
   uint64_t version = 0;  // increases with every applied update and every merge
   uint64_t merges = 0;   // completed background or explicit merges
   bool merging = false;
-  std::string gpu_mirror;     // the current base's mirror (IndexStats::method); "" = none
-  uint64_t gpu_searches = 0;  // searches whose base part ran on the mirror
-  uint64_t cpu_searches = 0;  // ... on the CPU base
+  std::string gpu_mirror;  // the current base's mirror (IndexStats::method); "" = none
+  // Searches of versions that had a mirror, by where their base part ran (searches of versions
+  // without one are not counted).
+  uint64_t gpu_searches = 0;
+  uint64_t cpu_searches = 0;
 };
 
 class LiveIndex final : public HammingIndex {
