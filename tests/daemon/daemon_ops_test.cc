@@ -220,15 +220,21 @@ std::pair<size_t, size_t> MatchOnce(client::Client& c, const std::string& hex) {
   return {r->results[0].hits.size(), r->results[0].quarantined.size()};
 }
 
-// A 64-hex PDQ hash from `rng` (random bits: far from any other, never degenerate in practice).
+// A 64-hex PDQ hash from `rng`: random bits (far from any other), with a bit count the store does
+// not take for degenerate (96..160).
 std::string RandomPdq(std::mt19937_64& rng) {
-  std::string h;
-  for (int i = 0; i < 4; ++i) {
-    char buf[17];
-    std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(rng()));
-    h += buf;
+  for (;;) {
+    std::string h;
+    int bits = 0;
+    for (int i = 0; i < 4; ++i) {
+      const uint64_t w = rng();
+      bits += __builtin_popcountll(w);
+      char buf[17];
+      std::snprintf(buf, sizeof buf, "%016llx", static_cast<unsigned long long>(w));
+      h += buf;
+    }
+    if (bits > 100 && bits < 156) return h;
   }
-  return h;
 }
 
 TEST(DaemonOpsTest, QuarantineSurvivesRestartsUntilReleased) {

@@ -10,8 +10,10 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "fault_injection_env.h"
+#include "hashmatch/daemon/config.h"
 #include "hot_entries.h"
 #include "quarantine_file.h"
 
@@ -133,6 +135,20 @@ TEST(QuarantineFileTest, MalformedFilesAreRefusedWithTheirLine) {
         << "got: " << r.status().message() << "\nwant: " << c.want << "\ntext:\n"
         << c.text;
   }
+}
+
+TEST(QuarantineConfigTest, StateFileDefaultsToTheStoreDirectory) {
+  const std::string server = "[server]\nstore = data/store\n";
+  auto d = ParseConfig(server, "c", "/etc/hm");
+  ASSERT_TRUE(d.ok()) << d.status().ToString();
+  EXPECT_EQ(d->quarantine.state_file, fs::path("/etc/hm/data/store/hashmatchd.quarantine"));
+  auto rel = ParseConfig(server + "[quarantine]\nstate_file = q/state\n", "c", "/etc/hm");
+  ASSERT_TRUE(rel.ok()) << rel.status().ToString();
+  EXPECT_EQ(rel->quarantine.state_file, fs::path("/etc/hm/q/state"));
+  auto empty = ParseConfig(server + "[quarantine]\nstate_file =\n", "c", "/etc/hm");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.status().message().find("c:4: state_file expects a path"), std::string::npos)
+      << empty.status().ToString();
 }
 
 TEST(HotEntriesPersistenceTest, QuarantineSurvivesARestartUntilReleased) {
@@ -277,6 +293,33 @@ TEST(HotEntriesPersistenceTest, DroppedSetsReleaseTheirEntries) {
   const uint64_t writes = h.writes();
   EXPECT_TRUE(h.DropSets([](const std::string&) { return true; }).empty());
   EXPECT_EQ(h.writes(), writes);  // nothing dropped, nothing written
+}
+
+// Workers quarantine and release concurrently: each change is written outside the state lock, and
+// an older list never overwrites a newer one, so the file ends equal to the state in memory.
+TEST(HotEntriesPersistenceTest, ConcurrentChangesLeaveTheLatestListOnDisk) {
+  TempDir dir;
+  const fs::path file = dir.path() / "q";
+  HotEntries h(kDetect, file);
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 4; ++t) {
+    workers.emplace_back([&h, t]() {
+      for (int i = 0; i < 10; ++i) {
+        const std::string key = "t" + std::to_string(t) + "-" + std::to_string(i);
+        EngineResult r = Hits("setA", key, 8);
+        h.Apply(&r, kT0);
+        if (i % 2 == 1) h.Release("setA", key, kT0);
+      }
+    });
+  }
+  for (std::thread& w : workers) w.join();
+  EXPECT_EQ(h.quarantined(), 20u);
+  EXPECT_EQ(h.write_failures(), 0u);
+  auto on_disk = ReadQuarantineFile(Env::Default(), file);
+  ASSERT_TRUE(on_disk.ok()) << on_disk.status().ToString();
+  const std::vector<QuarantinedEntry> mem = h.List();
+  ASSERT_EQ(on_disk->size(), mem.size());
+  for (size_t i = 0; i < mem.size(); ++i) EXPECT_TRUE(Same((*on_disk)[i], mem[i])) << i;
 }
 
 // A power loss at each fsync/rename boundary of a write (quarantine of k1 over a file that lists
