@@ -1,13 +1,15 @@
 // hashmatchd: the hashmatch matching daemon.
 //
 //   hashmatchd --config FILE        serve (docs/daemon.md; example: config/hashmatchd.example.conf)
-//   hashmatchd --check-config FILE  parse the config, report errors, exit
+//   hashmatchd --check-config FILE  parse the config and the quarantine state file, report errors,
+//                                   exit
 //   hashmatchd --hash-token         read a token on stdin, print the SHA-256 hex for [tokens]
 #include <iostream>
 #include <string>
 
 #include "hashmatch/daemon/config.h"
 #include "hashmatch/daemon/daemon.h"
+#include "quarantine_file.h"
 
 namespace {
 
@@ -39,7 +41,15 @@ int main(int argc, char** argv) {
       return 2;
     }
     if (cmd == "--check-config") {
-      std::cout << "config OK: " << config->tokens.size() << " tokens\n";
+      // The quarantine state file too: an operator who edited it can check it before a restart.
+      auto quarantined =
+          ReadQuarantineFile(hashmatch::Env::Default(), config->quarantine.state_file);
+      if (!quarantined.ok()) {
+        std::cerr << "hashmatchd: " << quarantined.status().message() << "\n";
+        return 2;
+      }
+      std::cout << "config OK: " << config->tokens.size() << " tokens; " << quarantined->size()
+                << " quarantined entries in " << config->quarantine.state_file.string() << "\n";
       return 0;
     }
     return RunDaemon(*config);

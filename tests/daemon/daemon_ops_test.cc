@@ -354,6 +354,26 @@ TEST(DaemonOpsTest, MalformedQuarantineFileStopsTheStart) {
   std::ifstream again(file);
   EXPECT_EQ(std::string((std::istreambuf_iterator<char>(again)), std::istreambuf_iterator<char>()),
             text);
+
+  // --check-config reports it too (exit 2), and accepts the file once fixed.
+  const std::string check = std::string(HASHMATCHD_PATH) + " --check-config " +
+                            (d.dir() / "hashmatchd.conf").string() + " >" +
+                            (d.dir() / "check.out").string() + " 2>&1";
+  int st = std::system(check.c_str());
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 2);
+  auto out = ReadLines(d.dir() / "check.out");
+  ASSERT_FALSE(out.empty());
+  EXPECT_NE(out[0].find(file.string() + ":2: expected 'entry SET KEY SINCE HITS USUAL'"),
+            std::string::npos)
+      << out[0];
+  std::ofstream(file) << "hashmatchd-quarantine 1\nentry setA k0 1764300000 6 0\nend 1\n";
+  st = std::system(check.c_str());
+  ASSERT_TRUE(WIFEXITED(st));
+  EXPECT_EQ(WEXITSTATUS(st), 0);
+  out = ReadLines(d.dir() / "check.out");
+  ASSERT_FALSE(out.empty());
+  EXPECT_EQ(out[0], "config OK: 4 tokens; 1 quarantined entries in " + file.string());
 }
 
 // SIGKILL at random moments around quarantine events: the file on disk always parses (the old
@@ -377,7 +397,7 @@ TEST(DaemonOpsTest, KillDuringQuarantineLeavesAWholeStateFile) {
       if (c.ok())
         (void)(*c)->Match(std::vector<client::Query>(8, client::Query{{{"pdq", h, {}}}, -1}));
     });
-    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 40000));
+    std::this_thread::sleep_for(std::chrono::microseconds(rng() % 15000));
     kill(d.pid(), SIGKILL);
     surge.join();
     d.Stop();  // reaps it
