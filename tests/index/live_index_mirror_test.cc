@@ -95,6 +95,7 @@ TEST(LiveIndexMirror, MatchesOracleWithTombstonesUnderCaps) {
         RangeSearchOptions o;
         o.radius = radius;
         o.max_hits_per_query = cap;
+        o.max_threads = 1;  // no TBB: the TSan pass runs this test (libtbb is uninstrumented)
         RangeSearchResult r;
         ASSERT_TRUE(li->RangeSearch(view, o, &r).ok());
         for (size_t q = 0; q < nq; ++q) {
@@ -111,6 +112,7 @@ TEST(LiveIndexMirror, MatchesOracleWithTombstonesUnderCaps) {
     for (size_t k : {size_t{1}, size_t{5}, size_t{40}}) {
       KnnOptions o;
       o.k = k;
+      o.max_threads = 1;
       KnnResult r;
       ASSERT_TRUE(li->Knn(view, o, &r).ok());
       for (size_t q = 0; q < nq; ++q) {
