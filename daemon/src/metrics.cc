@@ -27,6 +27,26 @@ void Head(std::ostringstream& o, const char* name, const char* type, const char*
   o << "# HELP " << name << " " << help << "\n# TYPE " << name << " " << type << "\n";
 }
 
+// One Prometheus histogram series: cumulative buckets, sum and count; `labels` without braces.
+void LatencyHistogram(std::ostringstream& o, const char* name, const std::string& labels,
+                      const MethodCounters& m) {
+  const std::string sep = labels.empty() ? "" : ",";
+  const std::string braces = labels.empty() ? "" : "{" + labels + "}";
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b <= kNumLatencyBuckets; ++b) {
+    cumulative += m.latency[b].load();
+    o << name << "_bucket{" << labels << sep << "le=\"";
+    if (b < kNumLatencyBuckets) {
+      o << kLatencyBuckets[b];
+    } else {
+      o << "+Inf";
+    }
+    o << "\"} " << cumulative << "\n";
+  }
+  o << name << "_sum" << braces << " " << double(m.latency_sum_us.load()) / 1e6 << "\n";
+  o << name << "_count" << braces << " " << cumulative << "\n";
+}
+
 uint64_t DirectoryBytes(const std::filesystem::path& dir) {
   uint64_t total = 0;
   std::error_code ec;
@@ -67,24 +87,12 @@ std::string RenderMetrics(ServiceState& state) {
   Head(o, "hashmatch_request_duration_seconds", "histogram",
        "RPC call latency in the daemon, from arrival to answer, by method.");
   for (size_t i = 0; i < table.size(); ++i) {
-    const MethodCounters& m = s.methods[i];
-    const std::string method(table[i].method);
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b <= kNumLatencyBuckets; ++b) {
-      cumulative += m.latency[b].load();
-      o << "hashmatch_request_duration_seconds_bucket{method=\"" << method << "\",le=\"";
-      if (b < kNumLatencyBuckets) {
-        o << kLatencyBuckets[b];
-      } else {
-        o << "+Inf";
-      }
-      o << "\"} " << cumulative << "\n";
-    }
-    o << "hashmatch_request_duration_seconds_sum{method=\"" << method << "\"} "
-      << double(m.latency_sum_us.load()) / 1e6 << "\n";
-    o << "hashmatch_request_duration_seconds_count{method=\"" << method << "\"} " << cumulative
-      << "\n";
+    LatencyHistogram(o, "hashmatch_request_duration_seconds",
+                     "method=\"" + std::string(table[i].method) + "\"", s.methods[i]);
   }
+  Head(o, "hashmatch_worker_queue_wait_seconds", "histogram",
+       "How long calls (matching, image hashing, store writes) waited for a worker.");
+  LatencyHistogram(o, "hashmatch_worker_queue_wait_seconds", "", s.worker_wait);
   Head(o, "hashmatch_queries_total", "counter", "Queries matched.");
   o << "hashmatch_queries_total " << s.queries.load() << "\n";
   Head(o, "hashmatch_matches_total", "counter", "Hits returned (after suppression).");

@@ -38,7 +38,9 @@ ServiceState::ServiceState(DaemonConfig config, kj::Timer& timer)
           config_.quarantine.state_file) {
   size_t workers = config_.workers;
   if (workers == 0) workers = std::max(1u, std::thread::hardware_concurrency());
-  pool_ = std::make_unique<WorkerPool>(workers, config_.limits.max_queued_calls);
+  pool_ = std::make_unique<WorkerPool>(
+      workers, config_.limits.max_queued_calls,
+      [this](std::chrono::steady_clock::duration d) { stats_.worker_wait.Observe(d); });
 }
 
 ServiceState::~ServiceState() {

@@ -63,6 +63,9 @@ struct Stats {
 
   std::unique_ptr<MethodCounters[]> methods;
   MethodCounters unknown;  // a method missing from the table (refused)
+  // How long calls waited for a worker (its latency histogram only): where a latency tail that
+  // the matching itself does not explain comes from.
+  MethodCounters worker_wait;
   std::atomic<uint32_t> connections_open{0};
   std::atomic<uint64_t> connections_total{0};
   std::atomic<uint64_t> connections_refused{0};

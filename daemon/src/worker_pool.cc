@@ -2,7 +2,8 @@
 
 namespace hashmatch::daemon {
 
-WorkerPool::WorkerPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
+WorkerPool::WorkerPool(size_t threads, size_t max_queued, WaitObserver on_wait)
+    : max_queued_(max_queued), on_wait_(std::move(on_wait)) {
   if (threads == 0) threads = 1;
   threads_.reserve(threads);
   for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { Loop(); });

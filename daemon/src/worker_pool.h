@@ -14,9 +14,11 @@
 #include <kj/function.h>
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -25,7 +27,10 @@ namespace hashmatch::daemon {
 
 class WorkerPool {
  public:
-  WorkerPool(size_t threads, size_t max_queued);
+  // Each job's wait in the queue, from Run() to the moment a worker takes it.
+  using WaitObserver = std::function<void(std::chrono::steady_clock::duration)>;
+
+  WorkerPool(size_t threads, size_t max_queued, WaitObserver on_wait = nullptr);
   ~WorkerPool();  // finishes the running jobs, drops (and so rejects) the queued ones
 
   WorkerPool(const WorkerPool&) = delete;
@@ -35,7 +40,9 @@ class WorkerPool {
   template <class T>
   kj::Promise<T> Run(kj::Function<T()> fn) {
     auto paf = kj::newPromiseAndCrossThreadFulfiller<T>();
-    auto job = [f = kj::mv(paf.fulfiller), fn = kj::mv(fn)]() mutable {
+    auto job = [this, f = kj::mv(paf.fulfiller), fn = kj::mv(fn),
+                queued_at = std::chrono::steady_clock::now()]() mutable {
+      if (on_wait_) on_wait_(std::chrono::steady_clock::now() - queued_at);
       if (!f->isWaiting()) return;  // nobody wants the answer any more
       KJ_IF_MAYBE (e, kj::runCatchingExceptions([&]() { f->fulfill(fn()); })) {
         f->reject(kj::mv(*e));
@@ -62,6 +69,7 @@ class WorkerPool {
   void Loop();
 
   const size_t max_queued_;
+  const WaitObserver on_wait_;
   std::mutex mu_;
   std::condition_variable cv_;
   std::deque<kj::Function<void()>> queue_;

@@ -94,6 +94,12 @@ TEST(DaemonOpsTest, HealthReadinessAndMetrics) {
   }
   EXPECT_NE(b.find("hashmatch_set_seconds_since_sync{set=\"setA\"} "), std::string::npos);
   EXPECT_NE(b.find("hashmatch_store_bytes "), std::string::npos);
+  // Every call that ran on a worker (set creation, the page, the match) waited for one.
+  const std::string wait_count = "\nhashmatch_worker_queue_wait_seconds_count ";
+  const size_t at = b.find(wait_count);
+  ASSERT_NE(at, std::string::npos) << b;
+  EXPECT_GE(std::stoull(b.substr(at + wait_count.size())), 1u);
+  EXPECT_NE(b.find("hashmatch_worker_queue_wait_seconds_bucket{le=\"+Inf\"} "), std::string::npos);
 }
 
 TEST(DaemonOpsTest, AuditLogRecordsEveryHitAndReopensOnSighup) {
