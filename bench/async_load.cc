@@ -31,6 +31,7 @@ struct Connection {
   kj::Own<kj::AsyncIoStream> stream;
   kj::Own<capnp::TwoPartyClient> rpc;
   wire::Matcher::Client matcher = nullptr;
+  wire::Health::Client health = nullptr;
 };
 
 // One event loop with `n` authenticated connections.
@@ -49,6 +50,7 @@ class Loop {
       auto grant = req.send().wait(io_.waitScope);
       if (!grant.getGrant().hasMatcher()) throw std::runtime_error("token has no scan role");
       c.matcher = grant.getGrant().getMatcher();
+      if (grant.getGrant().hasHealth()) c.health = grant.getGrant().getHealth();
       conns_.push_back(kj::mv(c));
     }
   }
@@ -132,7 +134,7 @@ double AsyncSingleCapacity(uint64_t* answered, const std::string& address, const
 
 AsyncLoadResult AsyncOpenLoop(const std::string& address, const std::string& token, int connections,
                               double rate, double seconds,
-                              const std::vector<std::array<uint8_t, 32>>& codes) {
+                              const std::vector<std::array<uint8_t, 32>>& codes, Call call) {
   Loop loop(address, token, connections);
   const int tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   if (tfd < 0) throw std::runtime_error("timerfd_create failed");
@@ -156,18 +158,28 @@ AsyncLoadResult AsyncOpenLoop(const std::string& address, const std::string& tok
     const Clock::time_point d = due(j);
     late.push_back(std::chrono::duration<double>(Clock::now() - d).count());
     Connection& c = loop.conns()[j % loop.conns().size()];
-    loop.tasks().add(SendOne(c.matcher, codes[(j * 7919) % codes.size()])
-                         .then(
-                             [&, d](capnp::Response<wire::Matcher::MatchResults>&& res) {
-                               last_answer = Clock::now();
-                               if (QueryFailed(res)) {
-                                 ++r.errors;
-                                 return;
-                               }
-                               lat.push_back(
-                                   std::chrono::duration<double>(last_answer - d).count());
-                             },
-                             [&](kj::Exception&&) { ++r.errors; }));
+    auto answered = [&, d](bool failed) {
+      last_answer = Clock::now();
+      if (failed) {
+        ++r.errors;
+        return;
+      }
+      lat.push_back(std::chrono::duration<double>(last_answer - d).count());
+    };
+    auto failed = [&](kj::Exception&&) { ++r.errors; };
+    if (call == Call::kHealth) {
+      loop.tasks().add(c.health.healthRequest().send().then(
+          [answered](capnp::Response<wire::Health::HealthResults>&&) mutable { answered(false); },
+          failed));
+    } else {
+      loop.tasks().add(
+          SendOne(c.matcher, codes[(j * 7919) % codes.size()])
+              .then(
+                  [answered](capnp::Response<wire::Matcher::MatchResults>&& res) mutable {
+                    answered(QueryFailed(res));
+                  },
+                  failed));
+    }
   };
   std::function<kj::Promise<void>()> tick = [&]() -> kj::Promise<void> {
     return observer->whenBecomesReadable().then([&]() -> kj::Promise<void> {

@@ -24,7 +24,7 @@ struct AsyncLoadResult {
   double achieved = 0;  // calls/s answered
   double p50_ms = 0, p99_ms = 0, p999_ms = 0, max_ms = 0;
   double send_late_p99_ms = 0;  // how late the generator sent (part of the latency above)
-  uint64_t errors = 0;  // calls that failed (counted, not in the percentiles)
+  uint64_t errors = 0;          // calls that failed (counted, not in the percentiles)
 };
 
 // Closed loop: `connections` connections each keep one single-hash call outstanding for
@@ -33,10 +33,16 @@ double AsyncSingleCapacity(uint64_t* answered, const std::string& address, const
                            int connections, double seconds,
                            const std::vector<std::array<uint8_t, 32>>& codes);
 
-// Open loop: single-hash calls at `rate` per second in total, spread evenly over `connections`
-// connections (each on a fixed schedule, staggered so the total is even), for `seconds`.
+enum class Call {
+  kMatch,   // Matcher.match with one PDQ hash (runs on a worker)
+  kHealth,  // Health.health: answered on the event loop, no matching; the RPC path's floor
+};
+
+// Open loop: calls at `rate` per second in total, spread evenly over `connections` connections
+// (each on a fixed schedule, staggered so the total is even), for `seconds`.
 AsyncLoadResult AsyncOpenLoop(const std::string& address, const std::string& token, int connections,
                               double rate, double seconds,
-                              const std::vector<std::array<uint8_t, 32>>& codes);
+                              const std::vector<std::array<uint8_t, 32>>& codes,
+                              Call call = Call::kMatch);
 
 }  // namespace hashmatch::bench

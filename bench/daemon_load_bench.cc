@@ -406,9 +406,18 @@ int main(int argc, char** argv) {
           "batched (in-process %.1f: %.0f%% efficiency), %.1f us/call single\n",
           100.0 * batched / inproc_batch, batched_us, inproc_batch_us,
           100.0 * inproc_batch_us / batched_us, single_us);
-      std::printf("  open loop: %llu major page faults in the daemon; p99 of the generator's "
-                  "send lateness %.3f ms\n",
-                  open_loop_faults, ol.send_late_p99_ms);
+      std::printf(
+          "  open loop: %llu major page faults in the daemon; p99 of the generator's "
+          "send lateness %.3f ms\n",
+          open_loop_faults, ol.send_late_p99_ms);
+      // The floor: the same schedule of calls that do no matching (answered on the event loop).
+      const auto floor =
+          hashmatch::bench::AsyncOpenLoop(daemon.address(), token, c, o.load * single, o.seconds,
+                                          queries, hashmatch::bench::Call::kHealth);
+      std::printf(
+          "  floor, Health.health on the same schedule: p50 %.3f ms, p99 %.3f ms, "
+          "p999 %.3f ms\n",
+          floor.p50_ms, floor.p99_ms, floor.p999_ms);
     }
   }
   std::error_code ec;
