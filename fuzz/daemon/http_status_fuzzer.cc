@@ -69,7 +69,18 @@ int Connect(uint16_t port) {
   addr.sin_port = htons(port);
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   if (connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-    Die(std::string("connect: ") + std::strerror(errno));
+    // libFuzzer's once-a-second SIGALRM (for -timeout) can interrupt connect, which then goes on
+    // asynchronously: wait for it to finish, and take its outcome.
+    if (errno != EINTR) Die(std::string("connect: ") + std::strerror(errno));
+    pollfd p{fd, POLLOUT, 0};
+    while (poll(&p, 1, 3000) < 0 && errno == EINTR) {
+    }
+    int error = 0;
+    socklen_t len = sizeof error;
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &len) != 0 || error != 0 ||
+        !(p.revents & POLLOUT)) {
+      Die(std::string("connect (after EINTR): ") + std::strerror(error));
+    }
   }
   return fd;
 }
