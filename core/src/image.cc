@@ -1,5 +1,6 @@
 #include <webp/decode.h>
 
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <fstream>
@@ -105,8 +106,18 @@ Result<Image> DecodeImage(std::span<const uint8_t> bytes, const DecodeOptions& o
 }
 
 Result<std::vector<uint8_t>> ReadFileBytes(const std::filesystem::path& path, uint64_t max_bytes) {
+  // The callers pass the message on, so it says why: a directory opens as a stream on Linux
+  // (and then sizes as 2^63 - 1 bytes), a failed open leaves the reason in errno.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) {
+    return Status::IoError(path.string() + ": cannot read: is a directory");
+  }
+  errno = 0;
   std::ifstream in(path, std::ios::binary | std::ios::ate);
-  if (!in) return Status::IoError(path.string() + ": cannot open");
+  if (!in) {
+    return Status::IoError(
+        path.string() + ": cannot open: " + (errno != 0 ? std::strerror(errno) : "unknown error"));
+  }
   const std::streamoff size = in.tellg();
   if (size < 0) return Status::IoError(path.string() + ": cannot size");
   if (uint64_t(size) > max_bytes) {

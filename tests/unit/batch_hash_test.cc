@@ -13,6 +13,7 @@
 #include "../image_builders.h"
 #include "../test_util.h"
 #include "hashmatch/core/digest.h"
+#include "hashmatch/core/image.h"
 #include "hashmatch/core/imagehash.h"
 
 namespace hashmatch {
@@ -151,7 +152,9 @@ TEST(BatchHash, FailedItemsDoNotAffectTheOthers) {
     ASSERT_EQ(r.size(), inputs.size());
     EXPECT_EQ(r[1].status.code(), StatusCode::kInvalidArgument) << r[1].status.ToString();
     EXPECT_EQ(r[3].status.code(), StatusCode::kIoError) << r[3].status.ToString();
-    EXPECT_NE(r[3].status.message().find("no-such-file.png"), std::string::npos);
+    EXPECT_NE(r[3].status.message().find("no-such-file.png: cannot open: No such file"),
+              std::string::npos)
+        << r[3].status.message();
     EXPECT_EQ(r[4].status.code(), StatusCode::kCorruption) << r[4].status.ToString();
     EXPECT_EQ(r[6].status.code(), StatusCode::kOutOfRange) << r[6].status.ToString();
     EXPECT_EQ(r[7].status.code(), StatusCode::kInvalidArgument) << r[7].status.ToString();
@@ -168,6 +171,19 @@ TEST(BatchHash, FailedItemsDoNotAffectTheOthers) {
       EXPECT_EQ(r[i].md5, *Md5File(f));
     }
   }
+}
+
+TEST(BatchHash, UnreadablePathsSayWhy) {
+  const fs::path dir = fs::temp_directory_path();
+  auto d = DecodeImageFile(dir);
+  ASSERT_FALSE(d.ok());
+  EXPECT_EQ(d.status().code(), StatusCode::kIoError);
+  EXPECT_NE(d.status().message().find("is a directory"), std::string::npos) << d.status().message();
+  auto m = DecodeImageFile(dir / "hm-batch-hash-no-such-file.png");
+  ASSERT_FALSE(m.ok());
+  EXPECT_EQ(m.status().code(), StatusCode::kIoError);
+  EXPECT_NE(m.status().message().find("cannot open: No such file or directory"), std::string::npos)
+      << m.status().message();
 }
 
 TEST(BatchHash, DigestsOnlyNeverDecode) {
