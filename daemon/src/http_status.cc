@@ -57,14 +57,24 @@ http::response<http::string_body> Answer(ServiceState& state,
   return res;
 }
 
+// Counts a session from its construction until its last member is destroyed (its socket closed):
+// the first member, so destroyed last.
+class OpenCount {
+ public:
+  explicit OpenCount(std::atomic<int>& n) : n_(n) { n_.fetch_add(1, std::memory_order_relaxed); }
+  ~OpenCount() { n_.fetch_sub(1, std::memory_order_release); }
+  OpenCount(const OpenCount&) = delete;
+  OpenCount& operator=(const OpenCount&) = delete;
+
+ private:
+  std::atomic<int>& n_;
+};
+
 // One request per connection, with a 5 s budget for reading it and small size limits.
 class Session : public std::enable_shared_from_this<Session> {
  public:
   Session(tcp::socket socket, ServiceState& state, std::atomic<int>& open)
-      : stream_(std::move(socket)), state_(state), open_(open) {
-    open_.fetch_add(1, std::memory_order_relaxed);
-  }
-  ~Session() { open_.fetch_sub(1, std::memory_order_release); }
+      : open_(open), stream_(std::move(socket)), state_(state) {}
 
   void Run() {
     parser_.emplace();
@@ -86,9 +96,9 @@ class Session : public std::enable_shared_from_this<Session> {
     stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
   }
 
+  OpenCount open_;
   beast::tcp_stream stream_;
   ServiceState& state_;
-  std::atomic<int>& open_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::string_body>> parser_;
   http::response<http::string_body> res_;
