@@ -1,7 +1,9 @@
-// The in-process hashmatchd the message-handling fuzz target talks to: the daemon's real
-// ServiceState (worker pool, token table, limits) and Server over a small store in a temporary
-// directory, and one kj event loop. Each fuzz input becomes one connection: Server::Serve gets one
+// The in-process hashmatchd the daemon fuzz targets talk to: the daemon's real ServiceState
+// (worker pool, token table, limits) and Server over a small store in a temporary directory, and
+// one kj event loop; plus two ServiceStates (and Servers) that are not ready (Readiness below).
+// Each fuzz input becomes one connection: Server::Serve (or Server::Handshake, for TLS) gets one
 // end of an in-memory pipe (the same code path as an accepted socket), the fuzzer drives the other.
+// The HTTP status fuzzer serves the three states' /metrics, /healthz and /readyz instead.
 //
 // Inputs do not leak state into each other: after every input the store is put back to its
 // baseline (the sets below, re-created when an input changed them), so a finding replays alone.
