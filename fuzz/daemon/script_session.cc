@@ -537,7 +537,9 @@ class Session {
 }  // namespace
 
 bool NeedsStore(std::string_view method) {
-  if (method == "SetAdmin.listQuarantined" || method == "SetAdmin.releaseQuarantined") return false;
+  // listQuarantined reads memory only; releaseQuarantined writes the state file, which lives in
+  // the store's directory, so it waits for the store (set_admin_service.cc).
+  if (method == "SetAdmin.listQuarantined") return false;
   return method.starts_with("Matcher.") || method.starts_with("SetAdmin.") ||
          method.starts_with("Sync.");
 }
