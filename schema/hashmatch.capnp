@@ -194,8 +194,8 @@ struct QuarantinedEntry {
   set @0 :Text;
   key @1 :Text;
   since @2 :Int64;           # unix seconds
-  hitsThisMinute @3 :UInt64;
-  usualPerMinute @4 :Float64;
+  hitsThisMinute @3 :UInt64;  # the hits in the minute that triggered the quarantine
+  usualPerMinute @4 :Float64;  # the entry's usual hits per minute at that time
 }
 
 # ---- Sync -----------------------------------------------------------------------------------------
