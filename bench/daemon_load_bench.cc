@@ -44,6 +44,7 @@
 #include "hashmatch/core/digest.h"
 #include "hashmatch/core/hex.h"
 #include "hashmatch/hashsets/hash_set_store.h"
+#include "prom_histogram.h"
 
 namespace {
 
@@ -100,19 +101,20 @@ class DaemonProcess {
  public:
   DaemonProcess(const Options& o, const fs::path& dir, const std::string& token) : dir_(dir) {
     std::error_code ec;
-    fs::remove(dir / "port", ec);  // a previous run's port
-    std::ofstream(dir / "conf") << "[server]\nlisten = 127.0.0.1:0\nport_file = "
-                                << (dir / "port").string()
-                                << "\nstore = " << (dir / "store").string()
-                                << "\ncreate_store = true\nworkers = " << o.workers
-                                << "\n[limits]\nmax_batch = " << std::max<size_t>(o.batch, 10000)
-                                << "\nmax_page_records = 100000\nmax_connections = 1024\n"
-                                << "max_queued_calls = 100000\ncall_deadline_ms = 600000\n"
-                                << "[tokens]\nbench = "
-                                << hashmatch::ToHex(*hashmatch::Sha256(std::span<const uint8_t>(
-                                       reinterpret_cast<const uint8_t*>(token.data()),
-                                       token.size())))
-                                << " admin\n";
+    fs::remove(dir / "port", ec);  // a previous run's ports
+    fs::remove(dir / "http_port", ec);
+    std::ofstream(dir / "conf")
+        << "[server]\nlisten = 127.0.0.1:0\nport_file = " << (dir / "port").string()
+        << "\nhttp_listen = 127.0.0.1:0\nhttp_port_file = " << (dir / "http_port").string()
+        << "\nstore = " << (dir / "store").string()
+        << "\ncreate_store = true\nworkers = " << o.workers
+        << "\n[limits]\nmax_batch = " << std::max<size_t>(o.batch, 10000)
+        << "\nmax_page_records = 100000\nmax_connections = 1024\n"
+        << "max_queued_calls = 100000\ncall_deadline_ms = 600000\n"
+        << "[tokens]\nbench = "
+        << hashmatch::ToHex(*hashmatch::Sha256(std::span<const uint8_t>(
+               reinterpret_cast<const uint8_t*>(token.data()), token.size())))
+        << " admin\n";
     pid_ = fork();
     if (pid_ == 0) {
       const std::string log = (dir / "log").string(), conf = (dir / "conf").string();
@@ -120,9 +122,9 @@ class DaemonProcess {
       execl(o.daemon.c_str(), "hashmatchd", "--config", conf.c_str(), static_cast<char*>(nullptr));
       _exit(127);
     }
-    for (int i = 0; i < 600 && port_ == 0; ++i) {
-      std::ifstream in(dir / "port");
-      in >> port_;
+    for (int i = 0; i < 600 && (port_ == 0 || http_port_ == 0); ++i) {
+      std::ifstream(dir / "port") >> port_;
+      std::ifstream(dir / "http_port") >> http_port_;
       std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
   }
@@ -133,6 +135,7 @@ class DaemonProcess {
     }
   }
   std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  std::string Metrics() const { return hashmatch::bench::HttpGet(http_port_, "/metrics"); }
   // The daemon's CPU time so far (user + system), from /proc; 10 ms resolution.
   double CpuSeconds() const {
     const auto f = StatFields();
@@ -161,6 +164,7 @@ class DaemonProcess {
   fs::path dir_;
   pid_t pid_ = -1;
   int port_ = 0;
+  int http_port_ = 0;
 };
 
 std::unique_ptr<Client> Connect(const std::string& address, const std::string& token) {
@@ -315,7 +319,8 @@ int main(int argc, char** argv) {
       hashmatch::client::Page page;
       for (size_t i = from; i < std::min(listed.size(), from + 50000); ++i) {
         hashmatch::client::Record r;
-        r.key = "e" + std::to_string(i);
+        r.key = "e";
+        r.key += std::to_string(i);  // not "e" + ...: GCC 12's -Wrestrict false positive
         r.hash.bytes.assign(listed[i].begin(), listed[i].end());
         page.records.push_back(std::move(r));
       }
@@ -395,9 +400,11 @@ int main(int argc, char** argv) {
                                                                   token, c, o.seconds, queries);
       const double single_us = (daemon.CpuSeconds() - cpu) * 1e6 / double(answered);
       const unsigned long long faults = daemon.MajorFaults();
+      const std::string metrics_before = daemon.Metrics();
       const auto ol = hashmatch::bench::AsyncOpenLoop(daemon.address(), token, c, o.load * single,
                                                       o.seconds, queries);
       const unsigned long long open_loop_faults = daemon.MajorFaults() - faults;
+      const std::string metrics_after = daemon.Metrics();
       std::printf("%-12d %-18.0f %-18.0f %-10.0f %-10.3f %-10.3f %-10.3f %-10.3f %-8llu\n", c,
                   batched, single, ol.offered, ol.p50_ms, ol.p99_ms, ol.p999_ms, ol.max_ms,
                   static_cast<unsigned long long>(ol.errors));
@@ -410,6 +417,21 @@ int main(int argc, char** argv) {
           "  open loop: %llu major page faults in the daemon; p99 of the generator's "
           "send lateness %.3f ms\n",
           open_loop_faults, ol.send_late_p99_ms);
+      // Where the time went, from the daemon's own histograms over this open-loop run.
+      using hashmatch::bench::Histogram;
+      const char* kInside = "hashmatch_request_duration_seconds_bucket{method=\"Matcher.match\",";
+      const char* kWait = "hashmatch_worker_queue_wait_seconds_bucket{";
+      const Histogram inside =
+          Histogram::Parse(metrics_after, kInside).Minus(Histogram::Parse(metrics_before, kInside));
+      const Histogram wait =
+          Histogram::Parse(metrics_after, kWait).Minus(Histogram::Parse(metrics_before, kWait));
+      std::printf(
+          "  inside the daemon (arrival to answer, %llu calls): p99 <= %.1f ms, %.2f%% "
+          "over 1 ms, %.2f%% over 2.5 ms; waiting for a worker: p99 <= %.1f ms, %.2f%% "
+          "over 1 ms\n",
+          static_cast<unsigned long long>(inside.count()), inside.QuantileBound(0.99) * 1e3,
+          100 * inside.ShareAbove(0.001), 100 * inside.ShareAbove(0.0025),
+          wait.QuantileBound(0.99) * 1e3, 100 * wait.ShareAbove(0.001));
       // The floor: the same schedule of calls that do no matching (answered on the event loop).
       const auto floor =
           hashmatch::bench::AsyncOpenLoop(daemon.address(), token, c, o.load * single, o.seconds,
