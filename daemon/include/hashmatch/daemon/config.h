@@ -90,7 +90,7 @@ struct DaemonConfig {
   std::filesystem::path tls_key;          // PEM private key (both or neither)
   std::filesystem::path store;            // required
   bool create_store = false;              // create an empty store when `store` has none
-  uint32_t workers = 0;                   // matching threads; 0 = one per CPU
+  uint32_t workers = 0;                   // matching threads; 0 = two per CPU
   uint32_t match_threads = 0;             // threads one call's batch spreads over; 0 = every CPU
   std::filesystem::path audit_log;        // append-only JSON lines of every hit; "" = none
   std::string http_listen;                // /metrics, /healthz, /readyz; "" = none
