@@ -145,6 +145,39 @@ LiveIndexOptions LiveOptions(const std::string& method, uint32_t expected_radius
 
 }  // namespace
 
+// What Index and LiveIndex share: saving, searching and their sizes.
+template <class Py>
+void AddSearchMethods(pyb::class_<Py>& cls) {
+  cls.def(
+         "save",
+         [](const Py& self, const std::filesystem::path& path) {
+           Status s;
+           {
+             pyb::gil_scoped_release release;
+             s = self.index->Save(path);
+           }
+           Check(s);
+         },
+         pyb::arg("path"))
+      .def(
+          "range_search",
+          [](const Py& self, pyb::handle q, uint32_t radius, size_t cap, int threads) {
+            return RangeSearchPy(*self.index, q, radius, cap, threads);
+          },
+          pyb::arg("queries"), pyb::kw_only(), pyb::arg("radius") = 31u,
+          pyb::arg("max_hits_per_query") = size_t(100'000), pyb::arg("threads") = 0,
+          "Every code within radius (inclusive) of each query -> RangeResult.")
+      .def(
+          "knn",
+          [](const Py& self, pyb::handle q, size_t k, int threads) {
+            return KnnPy(*self.index, q, k, threads);
+          },
+          pyb::arg("queries"), pyb::kw_only(), pyb::arg("k") = size_t(1), pyb::arg("threads") = 0)
+      .def_property_readonly("code_bytes", [](const Py& s) { return s.index->code_bytes(); })
+      .def("__len__", [](const Py& s) { return s.index->size(); })
+      .def("stats", [](const Py& s) { return StatsDict(*s.index); });
+}
+
 void DefineIndex(pyb::module_& m) {
   pyb::module_ collections = pyb::module_::import("collections");
   g_range_result = collections.attr("namedtuple")(
@@ -158,160 +191,114 @@ void DefineIndex(pyb::module_& m) {
   g_range_result.inc_ref();
   g_knn_result.inc_ref();
 
-  pyb::class_<PyIndex>(m, "Index",
-                       "An immutable exact Hamming index (flat scan or multi-index hashing) over "
-                       "uint8 codes of shape (n, code_bytes), code_bytes a multiple of 8.")
-      .def(pyb::init(&BuildIndex), pyb::arg("codes"), pyb::arg("ids") = pyb::none(), pyb::kw_only(),
-           pyb::arg("method") = "auto", pyb::arg("expected_radius") = 31u,
-           pyb::arg("num_tables") = 0, pyb::arg("threads") = 0,
-           "ids: unique non-negative integers, default 0..n-1. method: 'auto' (MIH when the cost "
-           "model says probing beats scanning at expected_radius), 'flat' or 'mih'.")
-      .def_static(
-          "load",
-          [](const std::filesystem::path& path, bool verify_checksums) {
-            LoadOptions o;
-            o.verify_checksums = verify_checksums;
-            Result<std::shared_ptr<const StaticIndex>> r = Status::Internal("unset");
-            {
-              pyb::gil_scoped_release release;
-              r = LoadStaticIndex(path, o);
-            }
-            return PyIndex{Take(std::move(r))};
-          },
-          pyb::arg("path"), pyb::kw_only(), pyb::arg("verify_checksums") = true,
-          "Maps an index file written by save() (or a store snapshot's index file).")
-      .def(
-          "save",
-          [](const PyIndex& self, const std::filesystem::path& path) {
-            Status s;
-            {
-              pyb::gil_scoped_release release;
-              s = self.index->Save(path);
-            }
-            Check(s);
-          },
-          pyb::arg("path"))
-      .def(
-          "range_search",
-          [](const PyIndex& self, pyb::handle q, uint32_t radius, size_t cap, int threads) {
-            return RangeSearchPy(*self.index, q, radius, cap, threads);
-          },
-          pyb::arg("queries"), pyb::kw_only(), pyb::arg("radius") = 31u,
-          pyb::arg("max_hits_per_query") = size_t(100'000), pyb::arg("threads") = 0,
-          "Every code within radius (inclusive) of each query -> RangeResult.")
-      .def(
-          "knn",
-          [](const PyIndex& self, pyb::handle q, size_t k, int threads) {
-            return KnnPy(*self.index, q, k, threads);
-          },
-          pyb::arg("queries"), pyb::kw_only(), pyb::arg("k") = size_t(1), pyb::arg("threads") = 0)
-      .def_property_readonly("code_bytes", [](const PyIndex& s) { return s.index->code_bytes(); })
-      .def("__len__", [](const PyIndex& s) { return s.index->size(); })
-      .def("stats", [](const PyIndex& s) { return StatsDict(*s.index); })
-      .def(
-          "codes",
-          [](const PyIndex& s) {
-            const CodeView v = s.index->codes();
-            auto a = NewBytes2D(v.count, v.code_bytes);
-            if (v.count) std::memcpy(a.mutable_data(), v.data, v.count * v.code_bytes);
+  auto index =
+      pyb::class_<PyIndex>(
+          m, "Index",
+          "An immutable exact Hamming index (flat scan or multi-index hashing) over "
+          "uint8 codes of shape (n, code_bytes), code_bytes a multiple of 8.")
+          .def(pyb::init(&BuildIndex), pyb::arg("codes"), pyb::arg("ids") = pyb::none(),
+               pyb::kw_only(), pyb::arg("method") = "auto", pyb::arg("expected_radius") = 31u,
+               pyb::arg("num_tables") = 0, pyb::arg("threads") = 0,
+               "ids: unique non-negative integers, default 0..n-1. method: 'auto' (MIH when the "
+               "cost "
+               "model says probing beats scanning at expected_radius), 'flat' or 'mih'.")
+          .def_static(
+              "load",
+              [](const std::filesystem::path& path, bool verify_checksums) {
+                LoadOptions o;
+                o.verify_checksums = verify_checksums;
+                Result<std::shared_ptr<const StaticIndex>> r = Status::Internal("unset");
+                {
+                  pyb::gil_scoped_release release;
+                  r = LoadStaticIndex(path, o);
+                }
+                return PyIndex{Take(std::move(r))};
+              },
+              pyb::arg("path"), pyb::kw_only(), pyb::arg("verify_checksums") = true,
+              "Maps an index file written by save() (or a store snapshot's index file).")
+          .def(
+              "codes",
+              [](const PyIndex& s) {
+                const CodeView v = s.index->codes();
+                auto a = NewBytes2D(v.count, v.code_bytes);
+                if (v.count) std::memcpy(a.mutable_data(), v.data, v.count * v.code_bytes);
+                return a;
+              },
+              "a copy of the stored codes, rows in ascending id order")
+          .def("ids", [](const PyIndex& s) {
+            const auto ids = s.index->ids();
+            pyb::array_t<uint64_t> a({pyb::ssize_t(ids.size())});
+            if (!ids.empty())
+              std::memcpy(a.mutable_data(), ids.data(), ids.size() * sizeof(uint64_t));
             return a;
-          },
-          "a copy of the stored codes, rows in ascending id order")
-      .def("ids", [](const PyIndex& s) {
-        const auto ids = s.index->ids();
-        pyb::array_t<uint64_t> a({pyb::ssize_t(ids.size())});
-        if (!ids.empty()) std::memcpy(a.mutable_data(), ids.data(), ids.size() * sizeof(uint64_t));
-        return a;
-      });
+          });
+  AddSearchMethods(index);
 
-  pyb::class_<PyLiveIndex>(m, "LiveIndex",
-                           "An updatable exact index: add and remove while searching (each call "
-                           "searches the version current when it starts).")
-      .def(pyb::init([](size_t code_bytes, const std::string& method, uint32_t expected_radius) {
-             return PyLiveIndex{
-                 Take(LiveIndex::Create(code_bytes, LiveOptions(method, expected_radius)))};
-           }),
-           pyb::arg("code_bytes"), pyb::kw_only(), pyb::arg("method") = "auto",
-           pyb::arg("expected_radius") = 31u)
-      .def_static(
-          "open",
-          [](const std::filesystem::path& path, const std::string& method) {
-            Result<std::unique_ptr<LiveIndex>> r = Status::Internal("unset");
-            {
-              pyb::gil_scoped_release release;
-              r = LiveIndex::Open(path, LiveOptions(method, 31));
-            }
-            return PyLiveIndex{Take(std::move(r))};
-          },
-          pyb::arg("path"), pyb::kw_only(), pyb::arg("method") = "auto")
-      .def(
-          "add",
-          [](PyLiveIndex& self, pyb::handle codes, pyb::handle ids_obj) {
-            CodeBatch c = ReadCodes(codes, self.index->code_bytes(), "codes");
-            auto ids = ReadIds(ids_obj, c.view.count, "ids");
-            Status s;
-            {
-              pyb::gil_scoped_release release;
-              s = self.index->Add(c.view, {ids.data(), c.view.count});
-            }
-            Check(s);
-          },
-          pyb::arg("codes"), pyb::arg("ids"),
-          "all or nothing: an id already live refuses the batch")
-      .def(
-          "remove",
-          [](PyLiveIndex& self, pyb::handle ids_obj) {
-            pyb::array a = pyb::array::ensure(ids_obj);
-            if (!a || a.ndim() != 1) ThrowInvalid("ids: expected a 1-D integer array");
-            auto ids = ReadIds(a, size_t(a.shape(0)), "ids");
-            Status s;
-            {
-              pyb::gil_scoped_release release;
-              s = self.index->Remove({ids.data(), size_t(ids.shape(0))});
-            }
-            Check(s);
-          },
-          pyb::arg("ids"), "all or nothing: an id not live refuses the batch (NotFoundError)")
-      .def("__contains__", [](const PyLiveIndex& s, uint64_t id) { return s.index->Contains(id); })
-      .def("compact",
-           [](PyLiveIndex& self) {
-             Status s;
-             {
-               pyb::gil_scoped_release release;
-               s = self.index->Compact();
-             }
-             Check(s);
-           })
-      .def(
-          "save",
-          [](const PyLiveIndex& self, const std::filesystem::path& path) {
-            Status s;
-            {
-              pyb::gil_scoped_release release;
-              s = self.index->Save(path);
-            }
-            Check(s);
-          },
-          pyb::arg("path"))
-      .def(
-          "range_search",
-          [](const PyLiveIndex& self, pyb::handle q, uint32_t radius, size_t cap, int threads) {
-            return RangeSearchPy(*self.index, q, radius, cap, threads);
-          },
-          pyb::arg("queries"), pyb::kw_only(), pyb::arg("radius") = 31u,
-          pyb::arg("max_hits_per_query") = size_t(100'000), pyb::arg("threads") = 0)
-      .def(
-          "knn",
-          [](const PyLiveIndex& self, pyb::handle q, size_t k, int threads) {
-            return KnnPy(*self.index, q, k, threads);
-          },
-          pyb::arg("queries"), pyb::kw_only(), pyb::arg("k") = size_t(1), pyb::arg("threads") = 0)
-      .def_property_readonly("code_bytes",
-                             [](const PyLiveIndex& s) { return s.index->code_bytes(); })
-      .def_property_readonly("version",
-                             [](const PyLiveIndex& s) { return s.index->LiveStats().version; })
-      .def("__len__", [](const PyLiveIndex& s) { return s.index->size(); })
-      .def("stats", [](const PyLiveIndex& s) { return StatsDict(*s.index); });
+  auto live =
+      pyb::class_<PyLiveIndex>(
+          m, "LiveIndex",
+          "An updatable exact index: add and remove while searching (each call "
+          "searches the version current when it starts).")
+          .def(
+              pyb::init([](size_t code_bytes, const std::string& method, uint32_t expected_radius) {
+                return PyLiveIndex{
+                    Take(LiveIndex::Create(code_bytes, LiveOptions(method, expected_radius)))};
+              }),
+              pyb::arg("code_bytes"), pyb::kw_only(), pyb::arg("method") = "auto",
+              pyb::arg("expected_radius") = 31u)
+          .def_static(
+              "open",
+              [](const std::filesystem::path& path, const std::string& method) {
+                Result<std::unique_ptr<LiveIndex>> r = Status::Internal("unset");
+                {
+                  pyb::gil_scoped_release release;
+                  r = LiveIndex::Open(path, LiveOptions(method, 31));
+                }
+                return PyLiveIndex{Take(std::move(r))};
+              },
+              pyb::arg("path"), pyb::kw_only(), pyb::arg("method") = "auto")
+          .def(
+              "add",
+              [](PyLiveIndex& self, pyb::handle codes, pyb::handle ids_obj) {
+                CodeBatch c = ReadCodes(codes, self.index->code_bytes(), "codes");
+                auto ids = ReadIds(ids_obj, c.view.count, "ids");
+                Status s;
+                {
+                  pyb::gil_scoped_release release;
+                  s = self.index->Add(c.view, {ids.data(), c.view.count});
+                }
+                Check(s);
+              },
+              pyb::arg("codes"), pyb::arg("ids"),
+              "all or nothing: an id already live refuses the batch")
+          .def(
+              "remove",
+              [](PyLiveIndex& self, pyb::handle ids_obj) {
+                pyb::array a = pyb::array::ensure(ids_obj);
+                if (!a || a.ndim() != 1) ThrowInvalid("ids: expected a 1-D integer array");
+                auto ids = ReadIds(a, size_t(a.shape(0)), "ids");
+                Status s;
+                {
+                  pyb::gil_scoped_release release;
+                  s = self.index->Remove({ids.data(), size_t(ids.shape(0))});
+                }
+                Check(s);
+              },
+              pyb::arg("ids"), "all or nothing: an id not live refuses the batch (NotFoundError)")
+          .def("__contains__",
+               [](const PyLiveIndex& s, uint64_t id) { return s.index->Contains(id); })
+          .def("compact",
+               [](PyLiveIndex& self) {
+                 Status s;
+                 {
+                   pyb::gil_scoped_release release;
+                   s = self.index->Compact();
+                 }
+                 Check(s);
+               })
+          .def_property_readonly("version",
+                                 [](const PyLiveIndex& s) { return s.index->LiveStats().version; });
+  AddSearchMethods(live);
 }
 
 }  // namespace hashmatch::py
