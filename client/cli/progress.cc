@@ -85,7 +85,10 @@ void ProgressBar::Draw() {
   if (total_ > 0 && fixed + 10 <= width) {
     const size_t bar = std::min<size_t>(width - fixed, 40);
     const size_t filled = std::min(bar, done_ * bar / total_);
-    line += "[" + std::string(filled, '#') + std::string(bar - filled, '.') + "] ";
+    // Appended piecewise: "[" + std::string(...) trips GCC 12's -Wrestrict (a false positive).
+    line += '[';
+    line.append(filled, '#').append(bar - filled, '.');
+    line += "] ";
   }
   line += tail;
   if (line.size() > width) line.resize(width);
